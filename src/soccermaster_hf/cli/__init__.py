@@ -1,0 +1,1 @@
+"""Command-line interface: ``soccermaster <command> ...`` (see :mod:`soccermaster_hf.cli.main`)."""

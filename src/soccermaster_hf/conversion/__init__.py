@@ -1,0 +1,1 @@
+"""Checkpoint converters (authors release, SigLIP/SigLIP2 initialisation)."""

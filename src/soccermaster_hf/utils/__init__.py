@@ -1,0 +1,1 @@
+"""Small shared utilities (library-only, never shipped as Hub remote code)."""
