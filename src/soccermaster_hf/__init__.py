@@ -10,7 +10,6 @@ from .modeling import (
     SoccerMasterVisionModel,
     SoccerMasterVisionModelOutput,
 )
-
 from .processing import (
     SoccerMasterImageProcessor,
     SoccerMasterProcessor,

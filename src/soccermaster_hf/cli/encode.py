@@ -133,7 +133,7 @@ def run(args: argparse.Namespace) -> int:
         ("F_sem (pooler_output)", tuple(outputs.pooler_output.shape) if outputs.pooler_output is not None else None),
         ("parameters", f"{sum(p.numel() for p in model.parameters()) / 1e6:.2f}M"),
         ("load time", f"{load_seconds * 1000:.0f} ms"),
-        ("forward (best of %d)" % len(timings), f"{best * 1000:.1f} ms = {frames_total / best:.1f} frames/s"),
+        (f"forward (best of {len(timings)})", f"{best * 1000:.1f} ms = {frames_total / best:.1f} frames/s"),
         ("torch threads", torch.get_num_threads()),
     ]
     width = max(len(name) for name, _ in rows)

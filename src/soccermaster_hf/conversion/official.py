@@ -182,9 +182,7 @@ def convert_backbone_state_dict(
                 # nn.MultiheadAttention stacks the input projections as [q; k; v].
                 for name, part in zip(("q_proj", "k_proj", "v_proj"), tensor.split(hidden, dim=0)):
                     converted[f"{prefix}temporal_attn.{name}.{kind}"] = part.clone()
-            elif rest.startswith("temporal_attn.out_proj."):
-                converted[prefix + rest] = tensor
-            elif rest.startswith("temporal_fc."):
+            elif rest.startswith("temporal_attn.out_proj.") or rest.startswith("temporal_fc."):
                 converted[prefix + rest] = tensor
             elif rest == "temporal_alpha_attn":
                 converted[prefix + "temporal_alpha"] = tensor.reshape(())

@@ -113,6 +113,8 @@ class SoccerMasterVisionConfig(PreTrainedConfig):
         for name in ("hidden_size", "intermediate_size", "num_hidden_layers", "num_attention_heads", "num_channels",
                      "image_size", "patch_size", "num_frames"):
             value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool):
+                raise TypeError(f"{type(self).__name__}: `{name}` must be an int, got {value!r}.")
             if value < 1:
                 raise ValueError(f"{type(self).__name__}: `{name}` must be >= 1, got {value}.")
         if not 0 <= self.temporal_start_layer <= self.num_hidden_layers:

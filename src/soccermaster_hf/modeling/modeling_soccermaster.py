@@ -143,6 +143,63 @@ def eager_attention_forward(
     return attn_output, attn_weights
 
 
+_MKLDNN_LINEAR = getattr(torch.ops.mkldnn, "_linear_pointwise", None) if hasattr(torch.ops, "mkldnn") else None
+
+
+def _use_fused_cpu_path(module: nn.Module, hidden_states: torch.Tensor) -> bool:
+    """Whether to run a layer through oneDNN's fused linear kernels (CPU inference only).
+
+    The fast path packs the weights once (re-packed whenever a weight changes) and fuses the bias, the GELU and the
+    residual additions into the matrix multiplications, as PyTorch's own compiler does for frozen CPU graphs. It is
+    used only without autograd, on CPU float32/bfloat16 tensors, when every projection is a plain `nn.Linear` (so a
+    PEFT/LoRA-wrapped or quantised layer always takes the reference path), and when not compiling.
+    """
+    return (
+        _MKLDNN_LINEAR is not None
+        and module.fused_cpu_inference
+        and not torch.is_grad_enabled()
+        and hidden_states.device.type == "cpu"
+        and hidden_states.dtype in (torch.float32, torch.bfloat16)
+        and torch.backends.mkldnn.is_available()
+        and not torch.compiler.is_compiling()
+    )
+
+
+def _packed_weight(owner: nn.Module, cache_name: str, linears: tuple[nn.Module, ...]) -> tuple | None:
+    """oneDNN-packed (concatenated) weight and bias of `linears`, cached on `owner` and keyed on the weights' versions.
+
+    Returns `None` if any module is not a plain `nn.Linear` (e.g. wrapped by PEFT), so callers fall back.
+    """
+    if any(type(linear) is not nn.Linear for linear in linears):
+        return None
+    key = tuple((linear.weight.data_ptr(), linear.weight._version, linear.weight.dtype,
+                 None if linear.bias is None else (linear.bias.data_ptr(), linear.bias._version)) for linear in linears)
+    cached = owner.__dict__.get(cache_name)
+    if cached is not None and cached[0] == key:
+        return cached[1], cached[2]
+    weight = torch.cat([linear.weight.detach() for linear in linears]) if len(linears) > 1 else linears[0].weight.detach()
+    if any(linear.bias is None for linear in linears):
+        bias = None
+    else:
+        bias = torch.cat([linear.bias.detach() for linear in linears]) if len(linears) > 1 else linears[0].bias.detach()
+    packed = torch.ops.mkldnn._reorder_linear_weight(weight.contiguous(), None)
+    owner.__dict__[cache_name] = (key, packed, bias)
+    return packed, bias
+
+
+def _fused_linear(x: torch.Tensor, packed: tuple, activation: str = "none", residual: torch.Tensor | None = None):
+    """`activation(x @ W.T + b)` or `x @ W.T + b + residual` with oneDNN's fused kernels (`packed` from above)."""
+    weight, bias = packed
+    flat = x.reshape(-1, x.shape[-1])
+    if residual is not None:
+        out = _MKLDNN_LINEAR.binary(flat, residual.reshape(-1, residual.shape[-1]), weight, bias, "add")
+    elif activation == "gelu_tanh":
+        out = _MKLDNN_LINEAR(flat, weight, bias, "gelu", [], "tanh")
+    else:
+        out = _MKLDNN_LINEAR(flat, weight, bias, "none", [], "")
+    return out.view(*x.shape[:-1], out.shape[-1])
+
+
 class SoccerMasterAttention(nn.Module):
     """Multi-head self-attention with separate `q_proj`, `k_proj`, `v_proj`, `out_proj` (SigLIP's layout).
 
@@ -167,17 +224,32 @@ class SoccerMasterAttention(nn.Module):
         self.v_proj = nn.Linear(self.embed_dim, self.embed_dim)
         self.q_proj = nn.Linear(self.embed_dim, self.embed_dim)
         self.out_proj = nn.Linear(self.embed_dim, self.embed_dim)
+        self.fused_cpu_inference = True
 
     def forward(
-        self, hidden_states: torch.Tensor, output_attentions: bool = False
+        self, hidden_states: torch.Tensor, output_attentions: bool = False, residual: torch.Tensor | None = None
     ) -> tuple[torch.Tensor, torch.Tensor | None]:
-        """`hidden_states`: `(batch, sequence, hidden)` -> `(batch, sequence, hidden)` and optional probabilities."""
+        """`hidden_states`: `(batch, sequence, hidden)` -> `(batch, sequence, hidden)` and optional probabilities.
+
+        With `residual`, returns `residual + attention(hidden_states)` (fused into the output projection on CPU).
+        """
         input_shape = hidden_states.shape[:-1]
         # (batch, seq, hidden) -> (batch, heads, seq, head_dim)
         hidden_shape = (*input_shape, self.num_heads, self.head_dim)
-        queries = self.q_proj(hidden_states).view(hidden_shape).transpose(1, 2)
-        keys = self.k_proj(hidden_states).view(hidden_shape).transpose(1, 2)
-        values = self.v_proj(hidden_states).view(hidden_shape).transpose(1, 2)
+        fused = _use_fused_cpu_path(self, hidden_states)
+        packed_qkv = _packed_weight(self, "_packed_qkv", (self.q_proj, self.k_proj, self.v_proj)) if fused else None
+        packed_out = _packed_weight(self, "_packed_out", (self.out_proj,)) if packed_qkv is not None else None
+        if packed_qkv is not None and packed_out is not None:
+            # one (tokens, 3 * hidden) product, split into views
+            queries, keys, values = _fused_linear(hidden_states, packed_qkv).split(self.embed_dim, dim=-1)
+            queries = queries.reshape(hidden_shape).transpose(1, 2)
+            keys = keys.reshape(hidden_shape).transpose(1, 2)
+            values = values.reshape(hidden_shape).transpose(1, 2)
+        else:
+            packed_out = None
+            queries = self.q_proj(hidden_states).view(hidden_shape).transpose(1, 2)
+            keys = self.k_proj(hidden_states).view(hidden_shape).transpose(1, 2)
+            values = self.v_proj(hidden_states).view(hidden_shape).transpose(1, 2)
 
         implementation = self.config._attn_implementation
         if output_attentions or implementation is None:
@@ -197,7 +269,12 @@ class SoccerMasterAttention(nn.Module):
         )
         # (batch, seq, heads, head_dim) -> (batch, seq, hidden)
         attn_output = attn_output.reshape(*input_shape, self.embed_dim)
-        attn_output = self.out_proj(attn_output)
+        if packed_out is not None:
+            attn_output = _fused_linear(attn_output, packed_out, residual=residual)
+        else:
+            attn_output = self.out_proj(attn_output)
+            if residual is not None:
+                attn_output = residual + attn_output
         return attn_output, (attn_weights if output_attentions else None)
 
 
@@ -206,12 +283,22 @@ class SoccerMasterMLP(nn.Module):
 
     def __init__(self, config: SoccerMasterVisionConfig):
         super().__init__()
+        self.hidden_act = config.hidden_act
         self.activation_fn = ACT2FN[config.hidden_act]
         self.fc1 = nn.Linear(config.hidden_size, config.intermediate_size)
         self.fc2 = nn.Linear(config.intermediate_size, config.hidden_size)
+        self.fused_cpu_inference = True
 
-    def forward(self, hidden_states: torch.Tensor) -> torch.Tensor:
-        return self.fc2(self.activation_fn(self.fc1(hidden_states)))
+    def forward(self, hidden_states: torch.Tensor, residual: torch.Tensor | None = None) -> torch.Tensor:
+        """`fc2(act(fc1(x)))`, plus `residual` when given (fused into `fc2` on the CPU inference path)."""
+        if self.hidden_act == "gelu_pytorch_tanh" and _use_fused_cpu_path(self, hidden_states):
+            packed_fc1 = _packed_weight(self, "_packed_fc1", (self.fc1,))
+            packed_fc2 = _packed_weight(self, "_packed_fc2", (self.fc2,))
+            if packed_fc1 is not None and packed_fc2 is not None:
+                intermediate = _fused_linear(hidden_states, packed_fc1, activation="gelu_tanh")
+                return _fused_linear(intermediate, packed_fc2, residual=residual)
+        output = self.fc2(self.activation_fn(self.fc1(hidden_states)))
+        return output if residual is None else residual + output
 
 
 class SoccerMasterEncoderLayer(GradientCheckpointingLayer):
@@ -228,10 +315,10 @@ class SoccerMasterEncoderLayer(GradientCheckpointingLayer):
     def spatial_forward(
         self, hidden_states: torch.Tensor, output_attentions: bool = False
     ) -> tuple[torch.Tensor, torch.Tensor | None]:
-        residual = hidden_states
-        hidden_states, attn_weights = self.self_attn(self.layer_norm1(hidden_states), output_attentions)
-        hidden_states = residual + hidden_states
-        hidden_states = hidden_states + self.mlp(self.layer_norm2(hidden_states))
+        hidden_states, attn_weights = self.self_attn(
+            self.layer_norm1(hidden_states), output_attentions, residual=hidden_states
+        )
+        hidden_states = self.mlp(self.layer_norm2(hidden_states), residual=hidden_states)
         return hidden_states, attn_weights
 
     def forward(
@@ -314,7 +401,7 @@ class SoccerMasterMultiheadAttentionPoolingHead(nn.Module):
         """`(batch, num_patches, hidden)` -> `(batch, hidden)`."""
         probe = self.probe.expand(hidden_state.shape[0], -1, -1)
         hidden_state = self.attention(probe, hidden_state, hidden_state, need_weights=False)[0]
-        hidden_state = hidden_state + self.mlp(self.layernorm(hidden_state))
+        hidden_state = self.mlp(self.layernorm(hidden_state), residual=hidden_state)
         return hidden_state[:, 0]
 
 
@@ -337,6 +424,20 @@ class SoccerMasterPreTrainedModel(PreTrainedModel):
     _supports_flash_attn = False
     _supports_flex_attn = False
     _supports_attention_backend = False
+
+    def set_fused_cpu_inference(self, enabled: bool = True) -> None:
+        """Enable or disable the oneDNN fused-kernel path used for CPU inference (see `_use_fused_cpu_path`).
+
+        Both paths compute the same function (equal within float rounding, tested); disabling is useful to compare
+        them or to debug. Training and GPU execution always use the reference path.
+        """
+        for module in self.modules():
+            if hasattr(module, "fused_cpu_inference"):
+                module.fused_cpu_inference = bool(enabled)
+                module.__dict__.pop("_packed_qkv", None)
+                module.__dict__.pop("_packed_out", None)
+                module.__dict__.pop("_packed_fc1", None)
+                module.__dict__.pop("_packed_fc2", None)
 
     def _vision_config(self) -> SoccerMasterVisionConfig:
         return self.config.vision_config if hasattr(self.config, "vision_config") else self.config
@@ -570,6 +671,9 @@ class SoccerMasterVisionModel(SoccerMasterPreTrainedModel):
             )
         if batch_size == 0 or num_frames == 0:
             raise ValueError(f"`pixel_values` is empty: shape {tuple(pixel_values.shape)}.")
+        if (not torch.compiler.is_compiling() and pixel_values.is_floating_point()
+                and not bool(torch.isfinite(pixel_values).all())):
+            raise ValueError("`pixel_values` contains NaN or infinite values.")
 
         hidden_states = self.embeddings(frames)
         _, num_patches, hidden_size = hidden_states.shape
