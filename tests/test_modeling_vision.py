@@ -262,3 +262,19 @@ def test_fused_path_sees_weight_updates_and_is_off_under_autograd(randomized_vis
     out = model(pixels)  # grad enabled: reference path, differentiable
     assert out.pooler_output.requires_grad
     assert "_packed_qkv" not in model.encoder.layers[0].self_attn.__dict__
+
+
+def test_no_split_modules_name_real_modules_and_drive_device_maps(tiny_vision_config):
+    from accelerate import infer_auto_device_map
+
+    model = SoccerMasterVisionModel(tiny_vision_config)
+    present = {type(module).__name__ for module in model.modules()}
+    assert set(model._no_split_modules) <= present
+    budget = {"cpu": 60_000, "disk": 10**9}  # tight enough to force a split inside the first layer
+
+    def cuts_a_layer(device_map):
+        return any(name.startswith("encoder.layers.") and name.count(".") > 2 for name in device_map)
+
+    assert cuts_a_layer(infer_auto_device_map(model, max_memory=budget))
+    assert not cuts_a_layer(infer_auto_device_map(model, max_memory=budget,
+                                                  no_split_module_classes=model._no_split_modules))

@@ -4,7 +4,19 @@ Importing the package registers the SoccerMaster classes with transformers' Auto
 """
 
 from .modeling import (
+    EVENT_KEYWORDS,
+    ROLE_NAMES,
+    SOCCERNET_V2_TO_KEYWORD,
+    TEAM_NAMES,
     SoccerMasterConfig,
+    SoccerMasterDetectionConfig,
+    SoccerMasterEventConfig,
+    SoccerMasterForObjectDetection,
+    SoccerMasterForPitchRegistration,
+    SoccerMasterForPreTraining,
+    SoccerMasterForVideoClassification,
+    SoccerMasterModel,
+    SoccerMasterPitchConfig,
     SoccerMasterPreTrainedModel,
     SoccerMasterVisionConfig,
     SoccerMasterVisionModel,
@@ -24,6 +36,18 @@ from .auto import register_auto_classes  # noqa: E402
 register_auto_classes()
 
 __all__ = [
+    "EVENT_KEYWORDS",
+    "ROLE_NAMES",
+    "SOCCERNET_V2_TO_KEYWORD",
+    "TEAM_NAMES",
+    "SoccerMasterDetectionConfig",
+    "SoccerMasterEventConfig",
+    "SoccerMasterForObjectDetection",
+    "SoccerMasterForPitchRegistration",
+    "SoccerMasterForPreTraining",
+    "SoccerMasterForVideoClassification",
+    "SoccerMasterModel",
+    "SoccerMasterPitchConfig",
     "SoccerMasterConfig",
     "SoccerMasterImageProcessor",
     "SoccerMasterPreTrainedModel",

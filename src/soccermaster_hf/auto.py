@@ -11,7 +11,14 @@ Two mechanisms, both applied by :func:`register_auto_classes` (called once by ``
 
 from __future__ import annotations
 
-from transformers import AutoConfig, AutoModel
+from transformers import (
+    AutoConfig,
+    AutoModel,
+    AutoModelForKeypointDetection,
+    AutoModelForObjectDetection,
+    AutoModelForPreTraining,
+    AutoModelForVideoClassification,
+)
 
 _REGISTERED = False
 
@@ -21,14 +28,36 @@ def register_auto_classes() -> None:
     global _REGISTERED
     if _REGISTERED:
         return
-    from .modeling import SoccerMasterConfig, SoccerMasterVisionConfig, SoccerMasterVisionModel
+    from .modeling import (
+        SoccerMasterConfig,
+        SoccerMasterDetectionConfig,
+        SoccerMasterEventConfig,
+        SoccerMasterForObjectDetection,
+        SoccerMasterForPitchRegistration,
+        SoccerMasterForPreTraining,
+        SoccerMasterForVideoClassification,
+        SoccerMasterModel,
+        SoccerMasterPitchConfig,
+        SoccerMasterVisionConfig,
+        SoccerMasterVisionModel,
+    )
 
-    AutoConfig.register(SoccerMasterVisionConfig.model_type, SoccerMasterVisionConfig, exist_ok=True)
-    AutoConfig.register(SoccerMasterConfig.model_type, SoccerMasterConfig, exist_ok=True)
+    for config_class in (SoccerMasterVisionConfig, SoccerMasterConfig, SoccerMasterDetectionConfig,
+                         SoccerMasterPitchConfig, SoccerMasterEventConfig):
+        AutoConfig.register(config_class.model_type, config_class, exist_ok=True)
+        config_class.register_for_auto_class()
     AutoModel.register(SoccerMasterVisionConfig, SoccerMasterVisionModel, exist_ok=True)
-    SoccerMasterVisionConfig.register_for_auto_class()
-    SoccerMasterConfig.register_for_auto_class()
+    AutoModel.register(SoccerMasterConfig, SoccerMasterModel, exist_ok=True)
+    AutoModelForObjectDetection.register(SoccerMasterConfig, SoccerMasterForObjectDetection, exist_ok=True)
+    AutoModelForVideoClassification.register(SoccerMasterConfig, SoccerMasterForVideoClassification, exist_ok=True)
+    AutoModelForPreTraining.register(SoccerMasterConfig, SoccerMasterForPreTraining, exist_ok=True)
+    AutoModelForKeypointDetection.register(SoccerMasterConfig, SoccerMasterForPitchRegistration, exist_ok=True)
     SoccerMasterVisionModel.register_for_auto_class("AutoModel")
+    SoccerMasterModel.register_for_auto_class("AutoModel")
+    SoccerMasterForObjectDetection.register_for_auto_class("AutoModelForObjectDetection")
+    SoccerMasterForVideoClassification.register_for_auto_class("AutoModelForVideoClassification")
+    SoccerMasterForPreTraining.register_for_auto_class("AutoModelForPreTraining")
+    SoccerMasterForPitchRegistration.register_for_auto_class("AutoModelForKeypointDetection")
 
     try:
         from .processing import register_processors

@@ -310,3 +310,338 @@ __all__ = [
     "load_state_dict_file",
     "save_pretrained_atomic",
 ]
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# Heads
+# --------------------------------------------------------------------------------------------------------------------
+
+_DETECTION_RENAMES = (
+    ("transformer.reference_points.", "reference_points."),
+    ("transformer.level_embed", "level_embed"),
+    ("jn_holistic_embed.", "jersey_embed."),
+    ("digit_head_embed.", "jersey_tens_embed."),
+    ("digit_tail_embed.", "jersey_units_embed."),
+)
+_DETR_LAYER_RENAMES = (
+    (".norm2.", ".self_attn_layer_norm."),  # the authors' norm2 follows the *self*-attention
+    (".cross_attn.", ".encoder_attn."),
+    (".norm1.", ".encoder_attn_layer_norm."),  # ... and norm1 the deformable cross-attention
+    (".linear1.", ".mlp.fc1."),
+    (".linear2.", ".mlp.fc2."),
+    (".norm3.", ".final_layer_norm."),
+    (".self_attn.out_proj.", ".self_attn.o_proj."),
+)
+
+
+def _split_in_projection(key: str, tensor: torch.Tensor, prefix: str, converted: dict, hidden: int) -> None:
+    kind = key.rsplit("_", 1)[-1]
+    if tensor.shape[0] != 3 * hidden:
+        raise CheckpointConversionError(f"{key}: expected {3 * hidden} rows, got {tuple(tensor.shape)}.")
+    for name, part in zip(("q_proj", "k_proj", "v_proj"), tensor.split(hidden, dim=0)):
+        converted[f"{prefix}{name}.{kind}"] = part.clone()
+
+
+def convert_detection_state_dict(official: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """`SoccerNetGSR_Detection.pt` -> keys of `SoccerMasterDetectionHead` (without the `detection_head.` prefix).
+
+    The authors' `transformer.decoder.bbox_embed.*` entries alias `bbox_embed.*` (shared storage in the `.pt`, equal
+    copies in safetensors): they are checked to be equal and dropped.
+    """
+    hidden = official["query_embed.weight"].shape[1] // 2
+    converted: dict[str, torch.Tensor] = {}
+    unexpected = []
+    for key, tensor in official.items():
+        if key.startswith("transformer.decoder.bbox_embed."):
+            own = key[len("transformer.decoder."):]
+            if own not in official or official[own].shape != tensor.shape:
+                raise CheckpointConversionError(f"{key} should alias {own} but has no such counterpart.")
+            if not tensor.is_meta and not torch.equal(official[own], tensor):
+                raise CheckpointConversionError(f"{key} should alias {own} but differs from it.")
+            continue
+        new_key = key
+        for old, new in _DETECTION_RENAMES:
+            if new_key.startswith(old):
+                new_key = new + new_key[len(old):]
+        for section, target in (("transformer.decoder.layers.", "decoder_layers."),
+                                ("transformer.encoder.layers.", "encoder_layers.")):
+            if new_key.startswith(section):
+                new_key = target + new_key[len(section):]
+                for old, new in _DETR_LAYER_RENAMES:
+                    new_key = new_key.replace(old, new)
+                if target == "encoder_layers.":  # encoder: norm1 follows the self (deformable) attention
+                    new_key = new_key.replace(".encoder_attn_layer_norm.", ".self_attn_layer_norm.")
+                    new_key = new_key.replace(".encoder_attn.", ".self_attn.")
+        if new_key.endswith(("self_attn.in_proj_weight", "self_attn.in_proj_bias")):
+            _split_in_projection(new_key, tensor, new_key.rsplit("in_proj_", 1)[0], converted, hidden)
+            continue
+        if new_key.startswith("transformer."):
+            unexpected.append(key)
+            continue
+        converted[new_key] = tensor
+    if unexpected:
+        raise CheckpointConversionError(f"unmapped detection keys: {sorted(unexpected)[:10]}")
+    return converted
+
+
+def convert_pitch_state_dict(official: Mapping[str, torch.Tensor], kind: str) -> dict[str, torch.Tensor]:
+    """`KeypointsDetection.pt` / `LinesDetection.pt` -> `keypoint_head.*` / `line_head.*` (same module layout)."""
+    source_prefix, target_prefix = {"keypoints": ("keypoints_head.", "keypoint_head."),
+                                    "lines": ("lines_head.", "line_head.")}[kind]
+    converted, unexpected = {}, []
+    for key, tensor in official.items():
+        if key.startswith(source_prefix):
+            converted[target_prefix + key[len(source_prefix):]] = tensor
+        else:
+            unexpected.append(key)
+    if unexpected:
+        raise CheckpointConversionError(f"unmapped {kind} keys: {sorted(unexpected)[:10]}")
+    return converted
+
+
+def convert_event_state_dict(official: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """`CaptionClassification.pt` -> `event_head.*` keys (same module layout: no renaming needed)."""
+    allowed = ("classifier_ln1.", "classifier_ln2.", "classifier.", "transformer_encoder.")
+    unexpected = [key for key in official if not key.startswith(allowed)]
+    if unexpected:
+        raise CheckpointConversionError(f"unmapped event-head keys: {sorted(unexpected)[:10]}")
+    return dict(official)
+
+
+def convert_alignment_state_dict(official: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """`VideoCaption.pt` (`logit_scale`, `logits_bias`) -> `logit_scale`, `logit_bias`."""
+    names = {"logit_scale": "logit_scale", "logits_bias": "logit_bias"}
+    unexpected = [key for key in official if key not in names]
+    if unexpected or set(official) != set(names):
+        raise CheckpointConversionError(f"expected keys {sorted(names)}, got {sorted(official)}.")
+    return {names[key]: tensor.reshape(()) for key, tensor in official.items()}
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# Whole release: backbone + heads -> one folder per task class
+# --------------------------------------------------------------------------------------------------------------------
+
+RELEASE_FILES = {
+    "backbone": "backbone",
+    "detection": "SoccerNetGSR_Detection",
+    "keypoints": "KeypointsDetection",
+    "lines": "LinesDetection",
+    "events": "CaptionClassification",
+    "alignment": "VideoCaption",
+}
+TASK_FOLDERS = {
+    "backbone": ("SoccerMasterVisionModel", ("backbone",)),
+    "object-detection": ("SoccerMasterForObjectDetection", ("backbone", "detection")),
+    "pitch-registration": ("SoccerMasterForPitchRegistration", ("backbone", "keypoints", "lines")),
+    "video-classification": ("SoccerMasterForVideoClassification", ("backbone", "events")),
+    "video-text-alignment": ("SoccerMasterModel", ("backbone", "alignment")),
+    "pretraining": ("SoccerMasterForPreTraining", ("backbone", "detection", "keypoints", "lines", "events",
+                                                   "alignment")),
+}
+# parameters that the authors' release does not contain and that are initialised fresh
+FRESH_PARAMETER_MARKERS = ("detection_head.team_embed.",)
+
+
+def infer_detection_config(official: Mapping[str, torch.Tensor], num_heads: int = 1) -> dict[str, Any]:
+    hidden = official["query_embed.weight"].shape[1] // 2
+    levels = len({key.split(".")[1] for key in official if key.startswith("input_proj.")})
+    decoder_layers = len({key.split(".")[3] for key in official if key.startswith("transformer.decoder.layers.")})
+    encoder_layers = len({key.split(".")[3] for key in official if key.startswith("transformer.encoder.layers.")})
+    attention_rows = official["transformer.decoder.layers.0.cross_attn.attention_weights.weight"].shape[0]
+    ffn = official["transformer.decoder.layers.0.linear1.weight"].shape[0]
+    config = {
+        "hidden_size": int(hidden),
+        "num_queries": int(official["query_embed.weight"].shape[0]),
+        "num_feature_levels": int(levels),
+        "decoder_layers": int(decoder_layers),
+        "encoder_layers": int(encoder_layers),
+        "decoder_attention_heads": num_heads,
+        "encoder_attention_heads": num_heads,
+        "decoder_n_points": int(attention_rows // (num_heads * levels)),
+        "decoder_ffn_dim": int(ffn),
+        "detect_ball": official["class_embed.0.weight"].shape[0] == 2,
+        "with_box_refine": "class_embed.1.weight" in official or decoder_layers == 1,
+    }
+    if encoder_layers:
+        config["encoder_ffn_dim"] = int(official["transformer.encoder.layers.0.linear1.weight"].shape[0])
+    return config
+
+
+def infer_pitch_config(keypoints: Mapping[str, torch.Tensor] | None, lines: Mapping[str, torch.Tensor] | None
+                       ) -> dict[str, Any]:
+    reference = keypoints if keypoints is not None else lines
+    prefix = "keypoints_head." if keypoints is not None else "lines_head."
+    config: dict[str, Any] = {
+        "stage_channels": [int(reference[f"{prefix}stage{i}.0.weight"].shape[0]) for i in (1, 2, 3)],
+    }
+    if keypoints is not None:
+        config["num_keypoints"] = int(keypoints["keypoints_head.final_conv.0.weight"].shape[0] - 1)
+    if lines is not None:
+        config["num_lines"] = int(lines["lines_head.final_conv.0.weight"].shape[0] - 1)
+    return config
+
+
+def infer_event_config(official: Mapping[str, torch.Tensor]) -> dict[str, Any]:
+    from ..modeling import EVENT_KEYWORDS
+
+    hidden = official["classifier.weight"].shape[1]
+    num_classes = official["classifier.weight"].shape[0]
+    layers = len({key.split(".")[2] for key in official if key.startswith("transformer_encoder.layers.")})
+    labels = EVENT_KEYWORDS if num_classes == len(EVENT_KEYWORDS) else [f"event_{i}" for i in range(num_classes)]
+    return {
+        "num_layers": int(layers),
+        "ffn_multiplier": int(official["transformer_encoder.layers.0.linear1.weight"].shape[0] // hidden),
+        "id2label": dict(enumerate(labels)),
+    }
+
+
+def convert_release_state_dicts(
+    files: Mapping[str, Mapping[str, torch.Tensor]],
+    num_attention_heads: int | None = None,
+    detection_attention_heads: int = 1,
+    vision_overrides: Mapping[str, Any] | None = None,
+):
+    """Map the released files (by role: "backbone", "detection", ...) to one `SoccerMasterConfig` and one state dict
+    with `SoccerMasterForPreTraining` key names. Returns `(config, state_dict)`."""
+    from ..modeling import SoccerMasterConfig
+
+    if "backbone" not in files:
+        raise CheckpointConversionError("the backbone file (backbone.pt) is required.")
+    vision_config = infer_backbone_config(files["backbone"], num_attention_heads=num_attention_heads,
+                                          **dict(vision_overrides or {}))
+    state_dict = {f"vision_model.{k}": v for k, v in convert_backbone_state_dict(files["backbone"],
+                                                                                  vision_config).items()}
+    kwargs: dict[str, Any] = {"vision_config": vision_config.to_dict()}
+    if "detection" in files:
+        kwargs["detection_config"] = infer_detection_config(files["detection"], detection_attention_heads)
+        state_dict.update({f"detection_head.{k}": v for k, v in convert_detection_state_dict(files["detection"]).items()})
+    if "keypoints" in files or "lines" in files:
+        kwargs["pitch_config"] = infer_pitch_config(files.get("keypoints"), files.get("lines"))
+        if "keypoints" in files:
+            state_dict.update(convert_pitch_state_dict(files["keypoints"], "keypoints"))
+        if "lines" in files:
+            state_dict.update(convert_pitch_state_dict(files["lines"], "lines"))
+    if "events" in files:
+        kwargs["event_config"] = infer_event_config(files["events"])
+        state_dict.update({f"event_head.{k}": v for k, v in convert_event_state_dict(files["events"]).items()})
+    if "alignment" in files:
+        state_dict.update(convert_alignment_state_dict(files["alignment"]))
+    for name in ("vision_config",):
+        kwargs[name].pop("model_type", None)
+        kwargs[name].pop("transformers_version", None)
+    return SoccerMasterConfig(**kwargs), state_dict
+
+
+def _task_model_class(name: str):
+    from .. import modeling
+
+    return getattr(modeling, name)
+
+
+def load_subset(model: torch.nn.Module, state_dict: Mapping[str, torch.Tensor], strip_prefix: str = "") -> list[str]:
+    """Load the entries of `state_dict` that `model` has; return missing keys that are not allowed to be fresh.
+
+    Raises on shape mismatches. Keys of `model` that the release does not have are listed in the return value unless
+    they are known fresh parameters (the team head).
+    """
+    own = model.state_dict()
+    subset = {}
+    for key, tensor in state_dict.items():
+        name = key[len(strip_prefix):] if strip_prefix and key.startswith(strip_prefix) else key
+        if name in own:
+            if tuple(own[name].shape) != tuple(tensor.shape):
+                raise CheckpointConversionError(f"{key}: checkpoint {tuple(tensor.shape)} vs model "
+                                                f"{tuple(own[name].shape)}")
+            subset[name] = tensor
+    result = model.load_state_dict(subset, strict=False)
+    return [key for key in result.missing_keys if not any(marker in key for marker in FRESH_PARAMETER_MARKERS)]
+
+
+def convert_official_release(
+    source: str | os.PathLike,
+    output_dir: str | os.PathLike,
+    tasks: list[str] | None = None,
+    num_attention_heads: int | None = None,
+    detection_attention_heads: int = 1,
+    text_encoder: str | None = None,
+    dtype: torch.dtype | None = None,
+    progress: bool = True,
+) -> dict[str, Path]:
+    """Convert every released file found in `source` and write one `save_pretrained` folder per task class.
+
+    Folders (those whose files are present, or the `tasks` asked for): `backbone`, `object-detection`,
+    `pitch-registration`, `video-classification`, `video-text-alignment`, `pretraining`. The text tower is not part
+    of the release: pass `text_encoder` (a SigLIP / SigLIP2 checkpoint, e.g. `google/siglip2-large-patch16-512`) to
+    include it in `video-text-alignment` and `pretraining`. Returns `{task: folder}`.
+    """
+    from tqdm.auto import tqdm
+
+    source = Path(source)
+    if not source.is_dir():
+        raise CheckpointConversionError(f"{source}: not a folder (expected the folder holding backbone.pt, ...).")
+    files = {}
+    for role, stem in RELEASE_FILES.items():
+        path = _find_file(source, stem)
+        if path is not None:
+            try:
+                files[role] = load_state_dict_file(path)
+            except CheckpointConversionError:
+                raise
+            except Exception as error:  # noqa: BLE001
+                raise CheckpointConversionError(f"{path}: {error}") from error
+    if "backbone" not in files:
+        raise CheckpointConversionError(f"{source}: no backbone{{{','.join(SUPPORTED_SUFFIXES)}}} found.")
+    try:
+        config, state_dict = convert_release_state_dicts(files, num_attention_heads, detection_attention_heads)
+    except CheckpointConversionError as error:
+        raise CheckpointConversionError(f"{source}: {error}") from None
+    if text_encoder is not None:
+        from transformers import SiglipTextModel
+        from transformers.utils import logging as hf_logging
+
+        verbosity = hf_logging.get_verbosity()
+        hf_logging.set_verbosity_error()
+        try:
+            text_model = SiglipTextModel.from_pretrained(text_encoder)
+        finally:
+            hf_logging.set_verbosity(verbosity)
+        config.text_encoder_config = text_model.config
+        state_dict.update({f"text_model.{k}": v for k, v in text_model.state_dict().items()})
+
+    available = [task for task, (_, roles) in TASK_FOLDERS.items() if all(role in files for role in roles)]
+    selected = tasks or available
+    unknown = [task for task in selected if task not in TASK_FOLDERS]
+    if unknown:
+        raise CheckpointConversionError(f"unknown task(s) {unknown}; choose from {sorted(TASK_FOLDERS)}.")
+    missing_files = {task: [RELEASE_FILES[r] for r in TASK_FOLDERS[task][1] if r not in files] for task in selected}
+    missing_files = {task: names for task, names in missing_files.items() if names}
+    if missing_files:
+        raise CheckpointConversionError(f"{source}: files missing for {missing_files}.")
+
+    written = {}
+    output_dir = Path(output_dir)
+    for task in tqdm(selected, desc="converting", disable=not progress):
+        import copy
+
+        class_name = TASK_FOLDERS[task][0]
+        model_class = _task_model_class(class_name)
+        task_config = copy.deepcopy(config)  # task classes set their own top-level id2label
+        if class_name == "SoccerMasterVisionModel":
+            model = model_class(task_config.vision_config)
+            missing = load_subset(model, state_dict, strip_prefix="vision_model.")
+        else:
+            model = model_class(task_config)
+            missing = load_subset(model, state_dict)
+        if missing:
+            raise CheckpointConversionError(f"{task}: parameters missing from the release: {missing[:10]}")
+        if dtype is not None:
+            model = model.to(dtype)
+        save_pretrained_atomic(model.eval(), output_dir / task)
+        written[task] = output_dir / task
+    (output_dir / "conversion.json").write_text(json.dumps({
+        "source_files": {role: RELEASE_FILES[role] for role in files},
+        "tasks": sorted(written),
+        "fresh_parameters": list(FRESH_PARAMETER_MARKERS),
+        "converter": "soccermaster_hf.conversion.official.convert_official_release",
+    }, indent=2) + "\n")
+    return written

@@ -1,12 +1,60 @@
 """Model code that also ships as Hugging Face Hub remote code (flat folder, sibling-relative imports only)."""
 
-from .configuration_soccermaster import SoccerMasterConfig, SoccerMasterVisionConfig
+from .configuration_soccermaster import (
+    EVENT_KEYWORDS,
+    ROLE_NAMES,
+    SOCCERNET_V2_TO_KEYWORD,
+    TEAM_NAMES,
+    SoccerMasterConfig,
+    SoccerMasterDetectionConfig,
+    SoccerMasterEventConfig,
+    SoccerMasterPitchConfig,
+    SoccerMasterVisionConfig,
+)
 from .modeling_soccermaster import SoccerMasterPreTrainedModel, SoccerMasterVisionModel, SoccerMasterVisionModelOutput
+from .modeling_soccermaster_detection import (
+    SoccerMasterDetectionHead,
+    SoccerMasterForObjectDetection,
+    SoccerMasterObjectDetectionOutput,
+)
+from .modeling_soccermaster_pitch import SoccerMasterForPitchRegistration, SoccerMasterPitchRegistrationOutput
+from .modeling_soccermaster_video import (
+    SoccerMasterForPreTraining,
+    SoccerMasterForPreTrainingOutput,
+    SoccerMasterForVideoClassification,
+    SoccerMasterModel,
+    SoccerMasterOutput,
+    SoccerMasterVideoClassifierOutput,
+    clip_gradients_per_module,
+    optimizer_parameter_groups,
+    retrieval_accuracy,
+)
 
 __all__ = [
+    "EVENT_KEYWORDS",
+    "ROLE_NAMES",
+    "SOCCERNET_V2_TO_KEYWORD",
+    "TEAM_NAMES",
     "SoccerMasterConfig",
+    "SoccerMasterDetectionConfig",
+    "SoccerMasterDetectionHead",
+    "SoccerMasterEventConfig",
+    "SoccerMasterForObjectDetection",
+    "SoccerMasterForPitchRegistration",
+    "SoccerMasterForPreTraining",
+    "SoccerMasterForPreTrainingOutput",
+    "SoccerMasterForVideoClassification",
+    "SoccerMasterModel",
+    "SoccerMasterObjectDetectionOutput",
+    "SoccerMasterOutput",
+    "SoccerMasterPitchConfig",
+    "SoccerMasterPitchRegistrationOutput",
     "SoccerMasterPreTrainedModel",
+    "SoccerMasterVideoClassifierOutput",
     "SoccerMasterVisionConfig",
     "SoccerMasterVisionModel",
     "SoccerMasterVisionModelOutput",
+    "clip_gradients_per_module",
+    "optimizer_parameter_groups",
+    "retrieval_accuracy",
 ]

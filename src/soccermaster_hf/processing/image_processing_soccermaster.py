@@ -238,6 +238,145 @@ class SoccerMasterImageProcessor(TorchvisionBackend):
             frames = (frames - mean) / std
         return (frames if batched else frames[0]), transform
 
+    # Attribute class names, in the model heads' order (the tests check them against the model's constants).
+    role_names = ("ball", "goalkeeper", "other", "player", "referee", "none")
+    team_names = ("left", "right", "none")
+
+    def _original_size(self, target_sizes, index: int) -> tuple[int, int] | None:
+        if target_sizes is None:
+            return None
+        size = target_sizes[index]
+        size = size.tolist() if isinstance(size, torch.Tensor) else list(size)
+        return int(size[0]), int(size[1])
+
+    def post_process_object_detection(
+        self,
+        outputs,
+        threshold: float = 0.5,
+        target_sizes: torch.Tensor | list[tuple[int, int]] | None = None,
+        top_k: int = 100,
+        resize_mode: str | None = None,
+    ) -> list[dict[str, torch.Tensor | list]]:
+        """Turn [`SoccerMasterForObjectDetection`] outputs into per-image detections (transformers' contract).
+
+        Scores are sigmoid class probabilities; the `top_k` best (query, class) pairs above `threshold` are kept, as
+        Deformable DETR does. Boxes are `(x0, y0, x1, y1)` in original pixels when `target_sizes` (`(height, width)`
+        per image) is given, mapped back through this processor's resize (warp or letterbox), else normalised to
+        [0, 1] of the processed image. For clips, images are the frames in batch-major order.
+
+        Returns one dict per image with `scores`, `labels`, `boxes` and, per detection, `roles` (names),
+        `role_scores`, `jerseys` (`"0"` ... `"99"` or `None`), `jersey_scores`, `teams` (names), `team_scores` and
+        `query_indices` (rows of `outputs.last_hidden_state`, e.g. for association).
+        """
+        logits = outputs["logits"] if isinstance(outputs, dict) else outputs.logits
+        boxes = outputs["pred_boxes"] if isinstance(outputs, dict) else outputs.pred_boxes
+
+        def get(name):
+            value = outputs.get(name) if isinstance(outputs, dict) else getattr(outputs, name, None)
+            return None if value is None else value.reshape(-1, *value.shape[-2:])
+
+        logits = logits.reshape(-1, *logits.shape[-2:])
+        boxes = boxes.reshape(-1, *boxes.shape[-2:])
+        role_logits, jersey_logits, team_logits = get("role_logits"), get("jersey_logits"), get("team_logits")
+        if target_sizes is not None and len(target_sizes) != logits.shape[0]:
+            raise ValueError(f"target_sizes has {len(target_sizes)} entries for {logits.shape[0]} images/frames.")
+        num_images, num_queries, num_classes = logits.shape
+        probabilities = logits.sigmoid().reshape(num_images, -1)
+        k = min(top_k, probabilities.shape[1])
+        top_scores, top_indexes = probabilities.topk(k, dim=1)
+        results = []
+        for image in range(num_images):
+            keep = top_scores[image] > threshold
+            scores = top_scores[image][keep]
+            flat = top_indexes[image][keep]
+            queries = torch.div(flat, num_classes, rounding_mode="floor")
+            labels = flat % num_classes
+            cx, cy, w, h = boxes[image, queries].unbind(-1)
+            corners = torch.stack([cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2], dim=-1)
+            original = self._original_size(target_sizes, image)
+            if original is not None:
+                processed = corners * corners.new_tensor([self.size.width, self.size.height] * 2)
+                corners = self.boxes_to_original(processed, original, resize_mode)
+            result = {"scores": scores, "labels": labels, "boxes": corners, "query_indices": queries}
+            if role_logits is not None:
+                role_probabilities = role_logits[image, queries].softmax(-1)
+                role_scores, role_index = role_probabilities.max(-1)
+                result["roles"] = [self.role_names[i] for i in role_index.tolist()]
+                result["role_scores"] = role_scores
+            if jersey_logits is not None:
+                jersey_probabilities = jersey_logits[image, queries].softmax(-1)
+                jersey_scores, jersey_index = jersey_probabilities.max(-1)
+                result["jerseys"] = [None if i >= 100 else str(i) for i in jersey_index.tolist()]
+                result["jersey_scores"] = jersey_scores
+            if team_logits is not None:
+                team_probabilities = team_logits[image, queries].softmax(-1)
+                team_scores, team_index = team_probabilities.max(-1)
+                result["teams"] = [self.team_names[i] for i in team_index.tolist()]
+                result["team_scores"] = team_scores
+            results.append(result)
+        return results
+
+    def post_process_keypoints(
+        self,
+        outputs,
+        target_sizes: torch.Tensor | list[tuple[int, int]] | None = None,
+        threshold: float = 0.1,
+        keypoint_names: list[str] | None = None,
+        line_names: list[str] | None = None,
+        resize_mode: str | None = None,
+    ) -> list[dict]:
+        """Named pitch keypoints and line endpoints from [`SoccerMasterForPitchRegistration`] heatmaps.
+
+        Keypoints: the peak of each keypoint channel, kept when its probability exceeds `threshold` (the authors use
+        0.1). Lines: the two strongest separated peaks of each line channel (3x3 non-maximum suppression), kept above
+        `threshold`. Heatmap pixel `(i, j)` covers processed-image pixels `2i .. 2i + 2` (the heads predict at half the
+        input resolution); coordinates are returned as `(x, y)` in original pixels when `target_sizes` is given, else in
+        processed-image pixels. Names default to indices; pass `model.keypoint_names` / `model.line_names`.
+
+        Returns one dict per image/frame: `keypoints` `{name: (x, y, score)}` and `lines`
+        `{name: [(x, y, score), (x, y, score)]}`.
+        """
+        keypoint_maps = outputs["keypoint_heatmaps"] if isinstance(outputs, dict) else outputs.keypoint_heatmaps
+        line_maps = outputs.get("line_heatmaps") if isinstance(outputs, dict) else getattr(outputs, "line_heatmaps",
+                                                                                           None)
+        keypoint_maps = keypoint_maps.reshape(-1, *keypoint_maps.shape[-3:])
+        if line_maps is not None:
+            line_maps = line_maps.reshape(-1, *line_maps.shape[-3:])
+        num_images, channels, height, width = keypoint_maps.shape
+        stride_x, stride_y = self.size.width / width, self.size.height / height
+        results = []
+        for image in range(num_images):
+            original = self._original_size(target_sizes, image)
+
+            def to_pixels(ys: torch.Tensor, xs: torch.Tensor) -> torch.Tensor:
+                # heatmap pixel centre -> processed-image pixel coordinates (continuous)
+                points = torch.stack([(xs.float() + 0.5) * stride_x, (ys.float() + 0.5) * stride_y], -1)
+                return points if original is None else self.points_to_original(points, original, resize_mode)
+
+            maps = keypoint_maps[image, : channels - 1]
+            scores, flat = maps.reshape(maps.shape[0], -1).max(dim=1)
+            points = to_pixels(torch.div(flat, width, rounding_mode="floor"), flat % width)
+            keypoints = {}
+            for index in torch.nonzero(scores > threshold).flatten().tolist():
+                name = keypoint_names[index] if keypoint_names else index
+                keypoints[name] = (float(points[index, 0]), float(points[index, 1]), float(scores[index]))
+            lines = {}
+            if line_maps is not None:
+                maps = line_maps[image, :-1]
+                pooled = F.max_pool2d(maps[None], kernel_size=3, stride=1, padding=1)[0]
+                peaks = torch.where(maps == pooled, maps, torch.zeros_like(maps)).reshape(maps.shape[0], -1)
+                peak_scores, peak_index = peaks.topk(2, dim=1)
+                peak_points = to_pixels(torch.div(peak_index, maps.shape[-1], rounding_mode="floor"),
+                                        peak_index % maps.shape[-1])
+                for index in range(maps.shape[0]):
+                    kept = [(float(peak_points[index, j, 0]), float(peak_points[index, j, 1]),
+                             float(peak_scores[index, j])) for j in range(2) if peak_scores[index, j] > threshold]
+                    if len(kept) == 2:
+                        name = line_names[index] if line_names else index
+                        lines[name] = kept
+            results.append({"keypoints": keypoints, "lines": lines})
+        return results
+
     def get_resize_transform(self, original_size: tuple[int, int], resize_mode: str | None = None) -> tuple[float, ...]:
         """`(scale_x, scale_y, offset_x, offset_y)` that this processor applies to an image of `original_size`."""
         return compute_resize_transform(
