@@ -136,8 +136,8 @@ def prepare_detection_labels(
                                corners[:, 2] - corners[:, 0], corners[:, 3] - corners[:, 1]], dim=-1)
         keep_list = keep.tolist()
 
-        def kept(values):
-            return torch.as_tensor([v for v, k in zip(values, keep_list) if k], dtype=torch.long, device=device)
+        def kept(values, mask=keep_list):
+            return torch.as_tensor([v for v, k in zip(values, mask) if k], dtype=torch.long, device=device)
 
         targets.append({
             "class_labels": classes[keep].to(device),

@@ -20,6 +20,24 @@ from .modeling_soccermaster import SoccerMasterPreTrainedModel, SoccerMasterVisi
 from .modeling_soccermaster_detection import SoccerMasterDetectionHead, init_detection_weights
 from .modeling_soccermaster_pitch import SoccerMasterPixelShuffleHead, masked_heatmap_mse, pitch_targets
 
+
+def build_text_encoder(config) -> nn.Module | None:
+    """The text tower from its config: `AutoModel`, or the text-only class of a dual encoder (SigLIP, SigLIP2, CLIP),
+    which `AutoModel` does not map."""
+    if config is None:
+        return None
+    try:
+        return AutoModel.from_config(config)
+    except ValueError:
+        import transformers
+
+        name = {"siglip_text_model": "SiglipTextModel", "siglip2_text_model": "Siglip2TextModel",
+                "clip_text_model": "CLIPTextModel"}.get(config.model_type)
+        if name is None:
+            raise
+        return getattr(transformers, name)._from_config(config)
+
+
 # --------------------------------------------------------------------------------------------------------------------
 # Event classification
 # --------------------------------------------------------------------------------------------------------------------
@@ -191,7 +209,7 @@ class SoccerMasterModel(SoccerMasterPreTrainedModel):
     def __init__(self, config: SoccerMasterConfig):
         super().__init__(config)
         self.vision_model = SoccerMasterVisionModel(config.vision_config)
-        self.text_model = AutoModel.from_config(config.text_encoder_config) if config.text_encoder_config else None
+        self.text_model = build_text_encoder(config.text_encoder_config)
         if self.text_model is not None and config.freeze_text_encoder:
             self.text_model.requires_grad_(False)
         self.logit_scale = nn.Parameter(torch.tensor(float(config.logit_scale_init_value)))
@@ -315,7 +333,7 @@ class SoccerMasterForPreTraining(SoccerMasterPreTrainedModel):
         self.keypoint_head = SoccerMasterPixelShuffleHead(pitch, hidden, pitch.num_keypoints + 1, "softmax")
         self.line_head = SoccerMasterPixelShuffleHead(pitch, hidden, pitch.num_lines + 1, "sigmoid")
         self.event_head = SoccerMasterEventHead(config.event_config, hidden)
-        self.text_model = AutoModel.from_config(config.text_encoder_config) if config.text_encoder_config else None
+        self.text_model = build_text_encoder(config.text_encoder_config)
         if self.text_model is not None and config.freeze_text_encoder:
             self.text_model.requires_grad_(False)
         self.logit_scale = nn.Parameter(torch.tensor(float(config.logit_scale_init_value)))

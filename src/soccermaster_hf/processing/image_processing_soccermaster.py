@@ -348,10 +348,10 @@ class SoccerMasterImageProcessor(TorchvisionBackend):
         for image in range(num_images):
             original = self._original_size(target_sizes, image)
 
-            def to_pixels(ys: torch.Tensor, xs: torch.Tensor) -> torch.Tensor:
+            def to_pixels(ys: torch.Tensor, xs: torch.Tensor, size=original) -> torch.Tensor:
                 # heatmap pixel centre -> processed-image pixel coordinates (continuous)
                 points = torch.stack([(xs.float() + 0.5) * stride_x, (ys.float() + 0.5) * stride_y], -1)
-                return points if original is None else self.points_to_original(points, original, resize_mode)
+                return points if size is None else self.points_to_original(points, size, resize_mode)
 
             maps = keypoint_maps[image, : channels - 1]
             scores, flat = maps.reshape(maps.shape[0], -1).max(dim=1)
