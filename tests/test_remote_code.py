@@ -90,3 +90,50 @@ def test_remote_code_round_trip(tmp_path, tiny_vision_config):
     assert result.returncode == 0, result.stdout + result.stderr
     assert "REMOTE-CODE-OK" in result.stdout
     assert "transformers_modules" in result.stdout
+
+
+HEADS_CHILD = textwrap.dedent(
+    """
+    import importlib.abc, sys
+
+    class BlockSoccerMaster(importlib.abc.MetaPathFinder):
+        def find_spec(self, name, path=None, target=None):
+            if name == "soccermaster_hf" or name.startswith("soccermaster_hf."):
+                raise ImportError("blocked")
+            return None
+
+    sys.meta_path.insert(0, BlockSoccerMaster())
+    import torch
+    from transformers import AutoModelForObjectDetection, AutoModelForPreTraining
+
+    root = sys.argv[1]
+    detector = AutoModelForObjectDetection.from_pretrained(root + "/detection", trust_remote_code=True).eval()
+    pretraining = AutoModelForPreTraining.from_pretrained(root + "/pretraining", trust_remote_code=True).eval()
+    assert "soccermaster_hf" not in sys.modules
+    with torch.no_grad():
+        boxes = detector(torch.zeros(1, 3, 32, 32)).pred_boxes
+        out = pretraining(spatial_pixel_values=torch.zeros(1, 2, 3, 32, 32))
+    assert boxes.shape == (1, 6, 4) and out.keypoint_heatmaps.shape[1] == 58
+    print("HEADS-REMOTE-OK", type(pretraining).__name__)
+    """
+)
+
+
+def test_head_models_load_as_remote_code(tmp_path):
+    from soccermaster_hf import SoccerMasterConfig, SoccerMasterForObjectDetection, SoccerMasterForPreTraining
+
+    config = SoccerMasterConfig(
+        vision_config={"hidden_size": 32, "intermediate_size": 64, "num_hidden_layers": 3, "num_attention_heads": 4,
+                       "image_size": 32, "patch_size": 8, "num_frames": 2, "temporal_start_layer": 2},
+        detection_config={"hidden_size": 32, "num_queries": 6, "decoder_ffn_dim": 64},
+        pitch_config={"stage_channels": [32, 16, 16]}, event_config={"num_layers": 1})
+    SoccerMasterForObjectDetection(config).save_pretrained(tmp_path / "detection")
+    SoccerMasterForPreTraining(config).save_pretrained(tmp_path / "pretraining")
+    for name in ("modeling_soccermaster_video.py", "modeling_soccermaster_detection.py", "loss_soccermaster.py",
+                 "modeling_soccermaster_pitch.py", "pitch_definitions.py", "modeling_soccermaster.py"):
+        assert (tmp_path / "pretraining" / name).is_file(), name
+    env = dict(os.environ, HF_MODULES_CACHE=str(tmp_path / "modules"), HF_HUB_OFFLINE="1", PYTHONPATH="")
+    result = subprocess.run([sys.executable, "-c", HEADS_CHILD, str(tmp_path)], capture_output=True, text=True,
+                            env=env, cwd=tmp_path, timeout=300)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "HEADS-REMOTE-OK SoccerMasterForPreTraining" in result.stdout
