@@ -25,6 +25,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "Initialise a SoccerMaster backbone from a SigLIP / SigLIP2 vision checkpoint.",
     ),
     "calibrate": ("soccermaster_hf.cli.calibrate", "Calibrate cameras from SoccerNet-format pitch annotations."),
+    "synth": ("soccermaster_hf.cli.synth", "Render SoccerSynth clips with ground truth in SoccerNet formats."),
 }
 
 

@@ -1,0 +1,1 @@
+"""SoccerSynth: synthetic broadcast clips grounded in real tracking data, with ground truth in SoccerNet formats."""
