@@ -1,0 +1,108 @@
+"""``soccermaster calibrate``: cameras from SoccerNet-format pitch annotations.
+
+Reads every ``*.json`` annotation in ``--annotations`` (``{"<class>": [{"x": .., "y": ..}, ...]}``, coordinates
+normalised to [0, 1]), calibrates a camera per frame and writes ``camera_<name>.json`` (SoccerNet camera format) to
+``--output``. Frames that cannot be calibrated get no camera file (as the SoccerNet evaluation expects: they lower the
+completeness); they are listed, with their reason, in ``--output/calibration_failures.json``. With
+``--evaluate``, the written cameras are scored with the SoccerNet metric against the same annotations.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--annotations", required=True, type=Path, help="folder of SoccerNet annotation JSON files")
+    parser.add_argument("--output", required=True, type=Path, help="folder to write camera_<name>.json files to")
+    parser.add_argument("--width", type=int, default=960, help="image width in pixels (default 960)")
+    parser.add_argument("--height", type=int, default=540, help="image height in pixels (default 540)")
+    parser.add_argument(
+        "--no-distortion", action="store_true", help="do not estimate radial lens distortion (pinhole cameras only)"
+    )
+    parser.add_argument(
+        "--absent-margin",
+        type=float,
+        default=0.0,
+        metavar="PX",
+        help="push pitch elements that are not annotated out of the image when they enter it by at most PX pixels",
+    )
+    parser.add_argument(
+        "--strict", action="store_true", help="fail a frame on an unknown class name instead of skipping it"
+    )
+    parser.add_argument(
+        "--evaluate", action="store_true", help="score the cameras with the SoccerNet metric afterwards"
+    )
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def run(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from soccermaster_hf.geometry import (
+        AnnotationError,
+        CameraCalibrator,
+        PitchObservations,
+        SolverConfig,
+        evaluate_cameras,
+        load_soccernet_annotation,
+    )
+
+    annotations_dir: Path = args.annotations
+    if not annotations_dir.is_dir():
+        print(f"error: --annotations {annotations_dir} is not a folder", file=sys.stderr)
+        return 2
+    if args.width < 2 or args.height < 2:
+        print(f"error: invalid image size {args.width} x {args.height}", file=sys.stderr)
+        return 2
+    files = sorted(p for p in annotations_dir.glob("*.json") if not p.name.startswith("camera_"))
+    if not files:
+        print(f"error: no *.json annotation in {annotations_dir}", file=sys.stderr)
+        return 2
+    args.output.mkdir(parents=True, exist_ok=True)
+    calibrator = CameraCalibrator(
+        SolverConfig(estimate_distortion=not args.no_distortion, absent_class_margin_px=args.absent_margin)
+    )
+    failures: dict[str, str] = {}
+    cameras = {}
+    annotations = {}
+    skipped_total: dict[str, int] = {}
+    start = time.perf_counter()
+    for path in tqdm(files, desc="calibrate", unit="frame", disable=args.quiet):
+        name = path.stem
+        try:
+            annotation = load_soccernet_annotation(path)
+            obs = PitchObservations.from_soccernet(
+                annotation, args.width, args.height, source=str(path), strict=args.strict
+            )
+        except AnnotationError as error:
+            failures[name] = f"bad_annotation: {error}"
+            continue
+        annotations[name] = annotation
+        for reason, count in obs.skipped.items():
+            skipped_total[reason] = skipped_total.get(reason, 0) + count
+        result = calibrator.calibrate(obs)
+        if result.camera is None:
+            failures[name] = str(result.failure)
+            continue
+        cameras[name] = result.camera
+        result.camera.save(args.output / f"camera_{name}.json")
+    elapsed = time.perf_counter() - start
+    (args.output / "calibration_failures.json").write_text(json.dumps(failures, indent=2) + "\n", encoding="utf-8")
+    print(
+        f"calibrated {len(cameras)}/{len(files)} frames in {elapsed:.1f} s ({1000 * elapsed / len(files):.1f} ms/frame); "
+        f"cameras written to {args.output}"
+    )
+    if skipped_total:
+        print(f"skipped input items: {skipped_total}")
+    for name, reason in list(failures.items())[:10]:
+        print(f"  no camera for {name}: {reason}")
+    if args.evaluate and annotations:
+        result = evaluate_cameras(cameras, annotations, width=args.width, height=args.height)
+        summary = ", ".join(f"{k} {100 * v:.1f}" for k, v in result.summary().items())
+        print(f"SoccerNet metric at {args.width}x{args.height}: {summary}")
+    return 0 if cameras else 1
