@@ -7,9 +7,8 @@ interleaved (ours, theirs, ours, theirs, ...) and the median of each is compared
     python benchmarks/backbone_speed.py --large --device cuda --dtype bfloat16   # released geometry on a GPU
 
 Columns:
-* ``ours/theirs``: image-mode forward time ratio (goal <= 0.95). "reference path" rows disable the fused oneDNN CPU
-  inference kernels (`model.set_fused_cpu_inference(False)`): same maths as SigLIP's modules, to show where the gain
-  comes from;
+* ``ours/theirs``: image-mode forward time ratio (goal <= 0.95) with the default ("auto") kernel choice; the
+  "reference path" and "fused path" rows force `model.set_fused_cpu_inference(False / True)` to show both;
 * ``GFLOP/s``: achieved GFLOP/s of our forward (analytic FLOP count) and ``matmul GFLOP/s`` of a same-shaped
   (tokens x hidden) @ (hidden x intermediate) matmul on this device; their ratio is the efficiency (goal >= 0.6);
 * video rows: a T-frame clip through all layers vs the same frames through SigLIP (no temporal blocks): the extra cost
@@ -89,23 +88,31 @@ def run(name: str, geometry: dict, batch: int, frames: int, repeats: int, device
                                                               attn_implementation="sdpa", vision_use_head=False))
         siglip_spatial.load_state_dict(siglip.state_dict(), strict=False)
         siglip_spatial.to(device=device, dtype=dtype).eval()
-        def ours_reference(inputs):
-            ours.set_fused_cpu_inference(False)
+        def ours_with(inputs, mode):
+            ours.set_fused_cpu_inference(mode)
             try:
                 return ours(inputs)
             finally:
-                ours.set_fused_cpu_inference(True)
+                ours.set_fused_cpu_inference("auto")
 
-        for candidate in (lambda: ours(images), lambda: siglip_spatial(images), lambda: ours_reference(images)):
+        def ours_reference(inputs):
+            return ours_with(inputs, False)
+
+        def ours_fused(inputs):
+            return ours_with(inputs, True)
+
+        for candidate in (lambda: ours(images), lambda: siglip_spatial(images), lambda: ours_reference(images),
+                          lambda: ours_fused(images)):
             for _ in range(2):
                 candidate()
-        ours_times, theirs_times, reference_times = [], [], []
+        ours_times, theirs_times, reference_times, fused_times = [], [], [], []
         for _ in range(repeats):
             ours_times += timeit(lambda: ours(images), 1)
             theirs_times += timeit(lambda: siglip_spatial(images), 1)
             reference_times += timeit(lambda: ours_reference(images), 1)
+            fused_times += timeit(lambda: ours_fused(images), 1)
         ours_t, theirs_t = statistics.median(ours_times), statistics.median(theirs_times)
-        reference_t = statistics.median(reference_times)
+        reference_t, fused_t = statistics.median(reference_times), statistics.median(fused_times)
         flops = forward_flops(geometry, batch, layers=temporal_start)
         tokens = batch * (size // geometry["patch_size"]) ** 2
         mm = matmul_gflops(tokens, geometry["hidden_size"], geometry["intermediate_size"], device, dtype, repeats)
@@ -113,6 +120,8 @@ def run(name: str, geometry: dict, batch: int, frames: int, repeats: int, device
                      ours_t / theirs_t, flops / ours_t / 1e9, mm, flops / ours_t / 1e9 / mm))
         rows.append((name, "  same, reference path", reference_t * 1e3, theirs_t * 1e3, reference_t / theirs_t,
                      flops / reference_t / 1e9, mm, flops / reference_t / 1e9 / mm))
+        rows.append((name, "  same, fused path", fused_t * 1e3, theirs_t * 1e3, fused_t / theirs_t,
+                     flops / fused_t / 1e9, mm, flops / fused_t / 1e9 / mm))
 
         # video mode: T frames through all layers vs SigLIP on the same frames (all layers, per frame)
         clip = torch.randn(1, frames, 3, size, size, device=device, dtype=dtype)

@@ -278,3 +278,19 @@ def test_no_split_modules_name_real_modules_and_drive_device_maps(tiny_vision_co
     assert cuts_a_layer(infer_auto_device_map(model, max_memory=budget))
     assert not cuts_a_layer(infer_auto_device_map(model, max_memory=budget,
                                                   no_split_module_classes=model._no_split_modules))
+
+
+def test_auto_kernel_choice_depends_on_width():
+    from soccermaster_hf.modeling.modeling_soccermaster import FUSED_CPU_MAX_WIDTH
+
+    wide = SoccerMasterVisionModel(SoccerMasterVisionConfig(
+        hidden_size=FUSED_CPU_MAX_WIDTH + 16, intermediate_size=64, num_hidden_layers=1, num_attention_heads=4,
+        image_size=16, patch_size=16, num_frames=1, temporal_start_layer=1)).eval()
+    with torch.no_grad():
+        wide(torch.randn(1, 3, 16, 16))
+        assert "_packed_qkv" not in wide.encoder.layers[0].self_attn.__dict__  # "auto": reference path when wide
+        wide.set_fused_cpu_inference(True)
+        wide(torch.randn(1, 3, 16, 16))
+        assert "_packed_qkv" in wide.encoder.layers[0].self_attn.__dict__
+    with pytest.raises(ValueError, match="auto"):
+        wide.set_fused_cpu_inference("sometimes")
