@@ -13,7 +13,8 @@ from safetensors.torch import save_file
 
 from soccermaster_hf import SoccerMasterImageProcessor, SoccerMasterVideoProcessor, SoccerMasterVisionModel
 
-CHILD = textwrap.dedent(
+# Prepended to every child script: makes `import soccermaster_hf` fail in the child process.
+BLOCKER = textwrap.dedent(
     """
     import importlib.abc, sys
 
@@ -24,6 +25,11 @@ CHILD = textwrap.dedent(
             return None
 
     sys.meta_path.insert(0, BlockSoccerMaster())
+    """
+)
+
+CHILD = BLOCKER + textwrap.dedent(
+    """
     try:
         import soccermaster_hf  # noqa: F401
         raise SystemExit("the import blocker does not work")
@@ -92,17 +98,9 @@ def test_remote_code_round_trip(tmp_path, tiny_vision_config):
     assert "transformers_modules" in result.stdout
 
 
-HEADS_CHILD = textwrap.dedent(
+HEADS_CHILD = BLOCKER + textwrap.dedent(
     """
-    import importlib.abc, sys
-
-    class BlockSoccerMaster(importlib.abc.MetaPathFinder):
-        def find_spec(self, name, path=None, target=None):
-            if name == "soccermaster_hf" or name.startswith("soccermaster_hf."):
-                raise ImportError("blocked")
-            return None
-
-    sys.meta_path.insert(0, BlockSoccerMaster())
+    import sys
     import torch
     from transformers import AutoModelForObjectDetection, AutoModelForPreTraining
 

@@ -30,9 +30,6 @@ from transformers.loss.loss_for_object_detection import generalized_box_iou
 
 from .configuration_soccermaster import ROLE_NAMES, TEAM_NAMES, SoccerMasterDetectionConfig
 
-NONE_ROLE = ROLE_NAMES.index("none")
-NONE_TEAM = TEAM_NAMES.index("none")
-
 
 def _as_list(value, count: int, name: str, frame: int) -> list:
     if value is None:
@@ -45,31 +42,18 @@ def _as_list(value, count: int, name: str, frame: int) -> list:
     return value
 
 
-def _role_index(value, frame: int) -> int:
+def _class_index(value, names: Sequence[str], kind: str, frame: int) -> int:
+    """Index of `value` (a name, case-insensitive, or an index) in `names`; `None` is the last class ("none")."""
     if value is None:
-        return NONE_ROLE
+        return len(names) - 1
     if isinstance(value, str):
         key = value.strip().lower()
-        if key not in ROLE_NAMES:
-            raise ValueError(f"labels[{frame}]: unknown role {value!r}; expected one of {ROLE_NAMES}.")
-        return ROLE_NAMES.index(key)
+        if key not in names:
+            raise ValueError(f"labels[{frame}]: unknown {kind} {value!r}; expected one of {list(names)}.")
+        return list(names).index(key)
     index = int(value)
-    if not 0 <= index < len(ROLE_NAMES):
-        raise ValueError(f"labels[{frame}]: role index {index} outside 0..{len(ROLE_NAMES) - 1}.")
-    return index
-
-
-def _team_index(value, frame: int) -> int:
-    if value is None:
-        return NONE_TEAM
-    if isinstance(value, str):
-        key = value.strip().lower()
-        if key not in TEAM_NAMES:
-            raise ValueError(f"labels[{frame}]: unknown team {value!r}; expected one of {TEAM_NAMES}.")
-        return TEAM_NAMES.index(key)
-    index = int(value)
-    if not 0 <= index < len(TEAM_NAMES):
-        raise ValueError(f"labels[{frame}]: team index {index} outside 0..{len(TEAM_NAMES) - 1}.")
+    if not 0 <= index < len(names):
+        raise ValueError(f"labels[{frame}]: {kind} index {index} outside 0..{len(names) - 1}.")
     return index
 
 
@@ -121,8 +105,8 @@ def prepare_detection_labels(
             raise ValueError(f"labels[{frame}]: {classes.shape[0]} class_labels for {count} boxes.")
         if count and (classes.min() < 0 or classes.max() > 1):
             raise ValueError(f"labels[{frame}]['class_labels'] must be 0 (person) or 1 (ball).")
-        roles = [_role_index(v, frame) for v in _as_list(label.get("roles"), count, "roles", frame)]
-        teams = [_team_index(v, frame) for v in _as_list(label.get("teams"), count, "teams", frame)]
+        roles = [_class_index(v, ROLE_NAMES, "role", frame) for v in _as_list(label.get("roles"), count, "roles", frame)]
+        teams = [_class_index(v, TEAM_NAMES, "team", frame) for v in _as_list(label.get("teams"), count, "teams", frame)]
         legibility = _as_list(label.get("jersey_legibility"), count, "jersey_legibility", frame)
         jerseys = [jersey_targets(v, frame, None if score is None else float(score))
                    for v, score in zip(_as_list(label.get("jerseys"), count, "jerseys", frame), legibility)]

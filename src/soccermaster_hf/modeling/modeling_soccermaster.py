@@ -432,6 +432,23 @@ class SoccerMasterPreTrainedModel(PreTrainedModel):
     _supports_flex_attn = False
     _supports_attention_backend = False
 
+    def _spatial_features(
+        self, pixel_values: torch.Tensor | None, spatial_hidden_state: torch.Tensor | None = None
+    ) -> torch.Tensor:
+        """F_spa with the input's leading axes, `(batch_size, [num_frames,] num_patches, hidden_size)`.
+
+        Frames run through the spatial layers only (image mode), as the spatial heads never see the temporal layers.
+        A precomputed `spatial_hidden_state` is returned unchanged. Used by the task heads (`self.vision_model`).
+        """
+        if spatial_hidden_state is not None:
+            return spatial_hidden_state
+        if pixel_values is None:
+            raise ValueError("Pass `pixel_values` (or a precomputed `spatial_hidden_state`).")
+        leading = pixel_values.shape[:-3]
+        # (batch, [frames,] channels, height, width) -> (images, channels, height, width)
+        states = self.vision_model(pixel_values.reshape(-1, *pixel_values.shape[-3:])).spatial_hidden_state
+        return states.reshape(*leading, *states.shape[-2:])
+
     def set_fused_cpu_inference(self, enabled: bool | str = True) -> None:
         """Choose the oneDNN fused-kernel path for CPU inference (see `_use_fused_cpu_path`): `True`, `False` or
         `"auto"` (the default: fused only for widths up to `FUSED_CPU_MAX_WIDTH`, where it was measured faster).

@@ -225,13 +225,7 @@ class SoccerMasterForPitchRegistration(SoccerMasterPreTrainedModel):
             spatial_hidden_state (`torch.FloatTensor`, *optional*): precomputed F_spa instead of `pixel_values`.
         """
         return_dict = return_dict if return_dict is not None else self.config.return_dict
-        if spatial_hidden_state is None:
-            if pixel_values is None:
-                raise ValueError("Pass `pixel_values` (or a precomputed `spatial_hidden_state`).")
-            leading = pixel_values.shape[:-3]
-            frames = pixel_values.reshape(-1, *pixel_values.shape[-3:])
-            spatial_hidden_state = self.vision_model(frames).spatial_hidden_state
-            spatial_hidden_state = spatial_hidden_state.reshape(*leading, *spatial_hidden_state.shape[-2:])
+        spatial_hidden_state = self._spatial_features(pixel_values, spatial_hidden_state)
         leading = spatial_hidden_state.shape[:-2]
         flat = spatial_hidden_state.reshape(-1, *spatial_hidden_state.shape[-2:])
         keypoints = self.keypoint_head(flat)

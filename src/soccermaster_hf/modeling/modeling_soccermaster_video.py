@@ -193,6 +193,50 @@ def sigmoid_alignment_loss(logits: torch.Tensor, labels: torch.Tensor, valid: to
     return -(nn.functional.logsigmoid(labels * logits) * mask).sum() / count
 
 
+def add_alignment_modules(model: nn.Module, config: SoccerMasterConfig) -> None:
+    """The text tower (frozen by default) and the two learnable alignment scalars, on `model`."""
+    model.text_model = build_text_encoder(config.text_encoder_config)
+    if model.text_model is not None and config.freeze_text_encoder:
+        model.text_model.requires_grad_(False)
+    model.logit_scale = nn.Parameter(torch.tensor(float(config.logit_scale_init_value)))
+    model.logit_bias = nn.Parameter(torch.tensor(float(config.logit_bias_init_value)))
+
+
+def init_alignment_scalars(model: nn.Module, config: SoccerMasterConfig) -> None:
+    from transformers import initialization as init
+
+    init.constant_(model.logit_scale, float(config.logit_scale_init_value))
+    init.constant_(model.logit_bias, float(config.logit_bias_init_value))
+
+
+def encode_texts(model: nn.Module, input_ids, attention_mask, text_embeds) -> torch.Tensor:
+    """L2-normalised text embeddings: from `text_embeds`, or the pooled output of `model.text_model`."""
+    if text_embeds is None:
+        if model.text_model is None:
+            raise ValueError("This model has no text encoder: pass `text_embeds` or set `text_encoder_config`.")
+        outputs = model.text_model(input_ids=input_ids, attention_mask=attention_mask)
+        pooled = getattr(outputs, "pooler_output", None)
+        text_embeds = pooled if pooled is not None else outputs.last_hidden_state[:, 0]
+    return nn.functional.normalize(text_embeds, dim=-1)
+
+
+def alignment_forward(
+    model: nn.Module, video_embeds: torch.Tensor, text_embeds: torch.Tensor, keywords, extra_positive_keywords,
+    return_loss: bool,
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
+    """`(logits (videos, texts), valid_text_mask, loss)` with the SigLIP sigmoid loss when `return_loss`."""
+    logits = video_embeds @ text_embeds.t() * model.logit_scale.exp() + model.logit_bias
+    valid = text_embeds.norm(dim=-1) > 1e-6
+    loss = None
+    if return_loss:
+        if logits.shape[0] != logits.shape[1]:
+            raise ValueError(f"Alignment needs one caption per clip: {logits.shape[0]} clips, {logits.shape[1]} "
+                             "captions (use zeros for clips without one).")
+        labels = alignment_labels(logits.shape[0], keywords, extra_positive_keywords, logits.device)
+        loss = sigmoid_alignment_loss(logits.t(), labels.t(), valid)  # the authors use the text-major matrix
+    return logits, valid, loss
+
+
 def retrieval_accuracy(logits_per_video: torch.Tensor, top_k: Sequence[int] = (1, 5)) -> dict[str, float]:
     """Video-to-text retrieval top-k accuracy when video i's caption is text i (the paper reports top-1 in batches of 48)."""
     num = logits_per_video.shape[0]
@@ -209,20 +253,13 @@ class SoccerMasterModel(SoccerMasterPreTrainedModel):
     def __init__(self, config: SoccerMasterConfig):
         super().__init__(config)
         self.vision_model = SoccerMasterVisionModel(config.vision_config)
-        self.text_model = build_text_encoder(config.text_encoder_config)
-        if self.text_model is not None and config.freeze_text_encoder:
-            self.text_model.requires_grad_(False)
-        self.logit_scale = nn.Parameter(torch.tensor(float(config.logit_scale_init_value)))
-        self.logit_bias = nn.Parameter(torch.tensor(float(config.logit_bias_init_value)))
+        add_alignment_modules(self, config)
         self.post_init()
 
     def _init_weights(self, module: nn.Module) -> None:
         super()._init_weights(module)
         if isinstance(module, SoccerMasterModel):
-            from transformers import initialization as init
-
-            init.constant_(module.logit_scale, float(self.config.logit_scale_init_value))
-            init.constant_(module.logit_bias, float(self.config.logit_bias_init_value))
+            init_alignment_scalars(module, self.config)
 
     def get_video_features(self, pixel_values: torch.Tensor | None = None,
                            pooler_output: torch.Tensor | None = None) -> torch.Tensor:
@@ -235,12 +272,7 @@ class SoccerMasterModel(SoccerMasterPreTrainedModel):
 
     def get_text_features(self, input_ids: torch.Tensor, attention_mask: torch.Tensor | None = None) -> torch.Tensor:
         """L2-normalised pooled output of the text encoder, `(batch_size, text_hidden_size)`."""
-        if self.text_model is None:
-            raise ValueError("This model has no text encoder (config.text_encoder_config is None).")
-        outputs = self.text_model(input_ids=input_ids, attention_mask=attention_mask)
-        pooled = outputs.pooler_output if getattr(outputs, "pooler_output", None) is not None else \
-            outputs.last_hidden_state[:, 0]
-        return nn.functional.normalize(pooled, dim=-1)
+        return encode_texts(self, input_ids, attention_mask, None)
 
     def alignment_logits(self, video_embeds: torch.Tensor, text_embeds: torch.Tensor) -> torch.Tensor:
         return video_embeds @ text_embeds.t() * self.logit_scale.exp() + self.logit_bias
@@ -268,19 +300,9 @@ class SoccerMasterModel(SoccerMasterPreTrainedModel):
         """
         return_dict = return_dict if return_dict is not None else self.config.return_dict
         video_embeds = self.get_video_features(pixel_values, pooler_output)
-        if text_embeds is None:
-            text_embeds = self.get_text_features(input_ids, attention_mask)
-        else:
-            text_embeds = nn.functional.normalize(text_embeds, dim=-1)
-        valid = text_embeds.norm(dim=-1) > 1e-6
-        logits = self.alignment_logits(video_embeds, text_embeds)
-        loss = None
-        if return_loss:
-            if logits.shape[0] != logits.shape[1]:
-                raise ValueError("The alignment loss needs as many texts as videos (text i describes video i).")
-            labels = alignment_labels(logits.shape[0], keywords, self.config.alignment_extra_positive_keywords,
-                                      logits.device)
-            loss = sigmoid_alignment_loss(logits.t(), labels.t(), valid)
+        text_embeds = encode_texts(self, input_ids, attention_mask, text_embeds)
+        logits, valid, loss = alignment_forward(self, video_embeds, text_embeds, keywords,
+                                                self.config.alignment_extra_positive_keywords, bool(return_loss))
         output = SoccerMasterOutput(loss=loss, logits_per_video=logits, logits_per_text=logits.t(),
                                     video_embeds=video_embeds, text_embeds=text_embeds, valid_text_mask=valid)
         return output if return_dict else output.to_tuple()
@@ -333,21 +355,14 @@ class SoccerMasterForPreTraining(SoccerMasterPreTrainedModel):
         self.keypoint_head = SoccerMasterPixelShuffleHead(pitch, hidden, pitch.num_keypoints + 1, "softmax")
         self.line_head = SoccerMasterPixelShuffleHead(pitch, hidden, pitch.num_lines + 1, "sigmoid")
         self.event_head = SoccerMasterEventHead(config.event_config, hidden)
-        self.text_model = build_text_encoder(config.text_encoder_config)
-        if self.text_model is not None and config.freeze_text_encoder:
-            self.text_model.requires_grad_(False)
-        self.logit_scale = nn.Parameter(torch.tensor(float(config.logit_scale_init_value)))
-        self.logit_bias = nn.Parameter(torch.tensor(float(config.logit_bias_init_value)))
+        add_alignment_modules(self, config)
         self.post_init()
 
     def _init_weights(self, module: nn.Module) -> None:
         super()._init_weights(module)
         init_detection_weights(module)
         if isinstance(module, SoccerMasterForPreTraining):
-            from transformers import initialization as init
-
-            init.constant_(module.logit_scale, float(self.config.logit_scale_init_value))
-            init.constant_(module.logit_bias, float(self.config.logit_bias_init_value))
+            init_alignment_scalars(module, self.config)
 
     def head_modules(self) -> dict[str, nn.Module]:
         """Modules clipped separately by per-module gradient clipping (the authors: backbone and each head)."""
@@ -425,21 +440,10 @@ class SoccerMasterForPreTraining(SoccerMasterPreTrainedModel):
                     weighted.append(config.event_config.loss_coefficient * loss_dict["loss_events"])
             if text_embeds is not None or input_ids is not None:
                 video = nn.functional.normalize(semantic.mean(dim=1), dim=-1)
-                if text_embeds is None:
-                    if self.text_model is None:
-                        raise ValueError("No text encoder: pass `text_embeds` or set `text_encoder_config`.")
-                    text_out = self.text_model(input_ids=input_ids, attention_mask=attention_mask)
-                    text_embeds = text_out.pooler_output
-                text = nn.functional.normalize(text_embeds, dim=-1)
-                logits = video @ text.t() * self.logit_scale.exp() + self.logit_bias
+                text = encode_texts(self, input_ids, attention_mask, text_embeds)
+                logits, _, loss_dict["loss_alignment"] = alignment_forward(
+                    self, video, text, keywords, config.alignment_extra_positive_keywords, True)
                 output.logits_per_video = logits
-                if logits.shape[0] != logits.shape[1]:
-                    raise ValueError(f"Alignment needs one caption per semantic clip: {logits.shape[0]} clips, "
-                                     f"{logits.shape[1]} captions (use zeros for clips without one).")
-                labels = alignment_labels(logits.shape[0], keywords, config.alignment_extra_positive_keywords,
-                                          logits.device)
-                valid_text = text.norm(dim=-1) > 1e-6
-                loss_dict["loss_alignment"] = sigmoid_alignment_loss(logits.t(), labels.t(), valid_text)
                 weighted.append(config.alignment_loss_coefficient * loss_dict["loss_alignment"])
         output.loss = torch.stack(weighted).sum() if weighted else None
         output.loss_dict = loss_dict
