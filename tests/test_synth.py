@@ -172,3 +172,40 @@ def test_real_skillcorner_trajectories(tmp_path, monkeypatch):
     labels = json.loads((folders[0] / "Labels-GameState.json").read_text())
     assert "SkillCorner" in json.loads((folders[0] / "synth.json").read_text())["source"]
     assert sum(a["supercategory"] == "object" for a in labels["annotations"]) >= 6 * 5
+
+
+def _scripted_trajectories(ball_path):
+    from soccermaster_hf.synth.tracking import Trajectories
+
+    frames = len(ball_path)
+    times = np.arange(frames) / 25.0
+    positions = np.full((frames, 2, 2), np.nan)
+    positions[:, 0] = np.asarray(ball_path)[:, :2] + [0.5, 0.0]  # a home player next to the ball
+    ball = np.concatenate([np.asarray(ball_path, dtype=float)[:, :2], np.zeros((frames, 1))], axis=1)
+    return Trajectories(times, positions, ball, np.array([9, 1]), np.array([0, 1]),
+                        np.array(["player", "goalkeeper"]), np.array(["a", "b"]), "scripted", "",
+                        np.ones(frames, np.int16))
+
+
+def test_event_derivation_rules(tmp_path):
+    from soccermaster_hf.synth.events import derive_events, write_event_files
+
+    path = [(0.0, 0.0)] * 10                                           # kick-off at the centre spot
+    path += [(0.0, 0.0 + 0.4 * i) for i in range(1, 95)]               # slowly to the touch line and over it
+    path += [(np.nan, np.nan)] * 50                                    # 2 s unobserved
+    path += [(10.0, 33.8)] * 10                                        # back at the touch line: throw-in
+    path += [(30.0 + 0.9 * i, 0.5) for i in range(30)]                 # 22 m/s towards the right goal mouth, in
+    path += [(np.nan, np.nan)] * 100
+    path += [(0.0, 0.0)] * 10                                          # kick-off after the goal
+    trajectories = _scripted_trajectories(path)
+    labels = [event.label for event in derive_events(trajectories)]
+    assert labels == ["Kick-off", "Ball out of play", "Throw-in", "Shots on target", "Goal", "Kick-off"], labels
+    events = derive_events(trajectories)
+    assert events[1].team == 0 and events[2].position == (10.0, 33.8)
+    paths = write_event_files(trajectories, events, tmp_path)
+    spotting = json.loads(paths["Labels-v2.json"].read_text())
+    assert spotting["annotations"][4] == {"gameTime": "1 - 00:07", "label": "Goal", "position": str(
+        int(round(events[4].time * 1000))), "team": "home", "visibility": "visible"}
+    captions = json.loads(paths["Labels-caption.json"].read_text())["annotations"]
+    assert all("[" in c["anonymized"] or c["label"] == "comments" for c in captions)
+    assert captions[4]["label"] == "soccer-ball" and captions[4]["important"]

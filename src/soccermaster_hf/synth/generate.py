@@ -10,7 +10,9 @@ One folder per clip, named like SoccerNet-GSR clips (``SNGS-001`` ...), holding 
       calibration/000001.json        SoccerNet calibration annotations (lines, normalised by (W-1, H-1))
       cameras/camera_000001.json     SoccerNet camera JSON of the ground-truth camera
       Labels-Keypoints.json          image coordinates and visibility of the 57 pitch keypoints per frame
-      synth.json                     provenance: source window, seed, camera cuts, kits
+      synth.json                     provenance: source window, seed, camera cuts, kits, events in the clip
+    events/Labels-v2.json            SoccerNet-v2 action-spotting labels derived from the whole match
+    events/Labels-caption.json       MatchTime-style anonymised caption records of the same events
 
 Clips are written to a temporary folder and renamed when complete, so a killed run never leaves a half clip; running
 again skips finished clips (resume). Every clip is a pure function of `(seed, clip index, tracking source)`.
@@ -164,7 +166,8 @@ def _write_json(path: Path, data) -> None:
     path.write_text(json.dumps(data, separators=(",", ":")))
 
 
-def generate_clip(trajectories: Trajectories, clip_index: int, config: SynthConfig, output_dir: Path) -> Path:
+def generate_clip(trajectories: Trajectories, clip_index: int, config: SynthConfig, output_dir: Path,
+                  events: list | None = None) -> Path:
     """Render and write one clip; returns its folder (written atomically)."""
     rng = np.random.default_rng([config.seed, clip_index])
     clip_id = f"{clip_index + 1:03d}"
@@ -299,6 +302,9 @@ def generate_clip(trajectories: Trajectories, clip_index: int, config: SynthConf
         "source": trajectories.source, "licence": trajectories.licence, "seed": config.seed, "clip_index": clip_index,
         "window_start_seconds": float(window.times[0]), "camera_cuts": cuts, "jpeg_quality": quality,
         "team_sides": {str(k): v for k, v in sides.items()}, "referee": "synthetic, follows the ball",
+        "events": [{"frame": event.frame - start + 1, "label": event.label,
+                    "team": sides.get(event.team) if event.team >= 0 else None}
+                   for event in (events or []) if start <= event.frame < start + config.frames],
     })
     if final.exists():
         shutil.rmtree(final)
@@ -312,14 +318,18 @@ def generate_dataset(output_dir: str | os.PathLike, config: SynthConfig, progres
 
     output_dir = Path(output_dir)
     output_dir.mkdir(parents=True, exist_ok=True)
+    from .events import derive_events, write_event_files
+
     trajectories = load_tracking(config.tracking, fps=config.fps, seed=config.seed)
+    events = derive_events(trajectories)
+    write_event_files(trajectories, events, output_dir / "events")
     folders = []
     for index in tqdm(range(config.clips), desc="SoccerSynth clips", disable=not progress):
         folder = output_dir / f"SNGS-{index + 1:03d}"
         if (folder / "Labels-GameState.json").is_file():
             folders.append(folder)  # resume: finished clips are kept
             continue
-        folders.append(generate_clip(trajectories, index, config, output_dir))
+        folders.append(generate_clip(trajectories, index, config, output_dir, events))
     write_dataset_card(output_dir, config, trajectories, folders)
     return folders
 
