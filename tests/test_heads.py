@@ -376,3 +376,21 @@ def test_pretraining_model_losses_groups_and_clipping():
     assert groups["temporal_embedding"]["weight_decay"] == 0.0
     counted = sum(len(g["params"]) for g in groups.values())
     assert counted == sum(1 for p in model.parameters() if p.requires_grad)
+
+
+def test_alignment_batch_equivalence_and_pretraining_round_trip(tmp_path):
+    model = SoccerMasterModel(tiny_config()).eval()
+    clips = torch.randn(3, 2, 3, 32, 32)
+    with torch.no_grad():
+        batched = model.get_video_features(clips)
+        alone = model.get_video_features(clips[1:2])
+    torch.testing.assert_close(alone[0], batched[1], atol=1e-5, rtol=1e-5)
+    pretraining = SoccerMasterForPreTraining(tiny_config()).eval()
+    pretraining.save_pretrained(tmp_path)
+    reloaded = SoccerMasterForPreTraining.from_pretrained(tmp_path).eval()
+    with torch.no_grad():
+        first = pretraining(spatial_pixel_values=clips[:1], semantic_pixel_values=clips)
+        second = reloaded(spatial_pixel_values=clips[:1], semantic_pixel_values=clips)
+    torch.testing.assert_close(first.event_logits, second.event_logits)
+    torch.testing.assert_close(first.detection["pred_boxes"], second.detection["pred_boxes"])
+    torch.testing.assert_close(first.keypoint_heatmaps, second.keypoint_heatmaps)

@@ -138,6 +138,11 @@ class SolverConfig:
         free_aspect, aspect_sigma: also estimate ``fy / fx`` (log-ratio prior ``aspect_sigma``).
         tolerance: ``ftol = xtol = gtol`` of ``least_squares``.
         good_rms_px: an RMS residual below this ends the search over starting cameras.
+        max_extent_error_px: the residuals measure distances to infinite lines and full circles; a final check
+            measures, as the SoccerNet metric does, the distance of every observed point to the *projected, clipped*
+            element, and reports ``inconsistent_observations`` when one exceeds this (points far beyond a segment's
+            end or on the unpainted part of a penalty arc, e.g. a centre circle + penalty arc view that the line
+            residuals alone cannot pin down). ``0`` disables the check.
     """
 
     loss: str = "soft_l1"
@@ -157,6 +162,7 @@ class SolverConfig:
     aspect_sigma: float = 0.02
     tolerance: float = 1e-6
     good_rms_px: float = 6.0
+    max_extent_error_px: float = 30.0
 
 
 # ======================================================================================================== helpers
@@ -1049,10 +1055,38 @@ class CameraCalibrator:
                 rms_px=rms,
                 class_errors=errors,
             )
+        extent_errors = self._extent_errors(camera, obs, classes)
+        worst = max(extent_errors.items(), key=lambda kv: kv[1], default=(None, 0.0))
+        if self.config.max_extent_error_px > 0 and worst[1] > self.config.max_extent_error_px:
+            return CalibrationResult(
+                None,
+                CalibrationFailure(
+                    "inconsistent_observations",
+                    f"best camera puts observed points of {worst[0]!r} {worst[1]:.0f} px from the projected element "
+                    f"(> {self.config.max_extent_error_px:g} px): the observations do not pin down the camera",
+                ),
+                rms_px=rms,
+                class_errors=errors,
+            )
         mirrored = False
         if self.config.prefer_main_side and camera.position[1] < 0 and all(MIRROR_CLASS[c] == c for c in classes):
             camera, mirrored = mirror_camera(camera), True
         return CalibrationResult(camera, None, rms, errors, outliers, mirrored, method)
+
+    def _extent_errors(self, camera: Camera, obs: PitchObservations, classes: Iterable[str]) -> dict[str, float]:
+        """Largest distance (px) of each observed class's points to its projected, clipped element (metric rule)."""
+        from .metric import distance_to_polyline, project_pitch_polylines
+
+        width, height = obs.image_size
+        projected = project_pitch_polylines(camera, width, height, self.pitch)
+        out = {}
+        for name in classes:
+            points = np.asarray(obs.lines.get(name, np.zeros((0, 2))), dtype=float).reshape(-1, 2)
+            if not len(points):
+                continue
+            polyline = projected.get(name)
+            out[name] = float(distance_to_polyline(points, polyline).max()) if polyline is not None else math.inf
+        return out
 
     def _push_out_absent(self, problem: _Problem, obs: PitchObservations, x: np.ndarray) -> np.ndarray:
         """Second refinement with hinge terms for elements that are not observed but barely enter the image."""
