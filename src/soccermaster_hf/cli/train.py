@@ -1,0 +1,45 @@
+"""``soccermaster train``: multi-task pre-training on SoccerNet-GSR-format clips (see
+:mod:`soccermaster_hf.training.pretrain`). Resumes from the newest checkpoint in ``--output`` automatically."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("train_dirs", nargs="+", help="Folders of SoccerNet-GSR clips (e.g. a `soccermaster synth` output).")
+    parser.add_argument("--output", "-o", required=True, help="Run folder: checkpoints, metrics.csv, final model.")
+    parser.add_argument("--model", default=None, help="Start from this SoccerMasterForPreTraining folder / Hub id.")
+    parser.add_argument("--preset", default="tiny", choices=["tiny", "small"], help="Configuration without --model.")
+    parser.add_argument("--max-steps", type=int, default=100)
+    parser.add_argument("--batch-size", type=int, default=1, help="Spatial clips per step.")
+    parser.add_argument("--clip-length", type=int, default=4, help="Frames per spatial clip.")
+    parser.add_argument("--learning-rate", type=float, default=5e-5, help="Backbone lr (heads: authors' multiples).")
+    parser.add_argument("--warmup-steps", type=int, default=None, help="Default: one epoch.")
+    parser.add_argument("--gradient-accumulation-steps", type=int, default=1)
+    parser.add_argument("--mixed-precision", choices=["no", "bf16"], default="no")
+    parser.add_argument("--checkpoint-every", type=int, default=50)
+    parser.add_argument("--keep-checkpoints", type=int, default=2)
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--no-augment", action="store_true", help="Disable the authors' clip augmentations.")
+    parser.add_argument("--max-frame-size", type=int, default=480, help="Downscale frames on load (longer side).")
+    parser.add_argument("--no-progress", action="store_true")
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..training.pretrain import TrainingArguments, train
+
+    try:
+        final = train(TrainingArguments(
+            train_dirs=args.train_dirs, output_dir=args.output, model=args.model, preset=args.preset,
+            max_steps=args.max_steps, batch_size=args.batch_size, clip_length=args.clip_length,
+            learning_rate=args.learning_rate, warmup_steps=args.warmup_steps,
+            gradient_accumulation_steps=args.gradient_accumulation_steps, mixed_precision=args.mixed_precision,
+            checkpoint_every=args.checkpoint_every, keep_checkpoints=args.keep_checkpoints, seed=args.seed,
+            augment=not args.no_augment, max_frame_size=args.max_frame_size, progress=not args.no_progress))
+    except (ValueError, FileNotFoundError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    print(f"final model: {final}")
+    return 0

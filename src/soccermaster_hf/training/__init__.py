@@ -1,0 +1,1 @@
+"""Training: multi-task pre-training with Accelerate (resumable), PEFT helpers."""
