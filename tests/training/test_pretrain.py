@@ -89,3 +89,31 @@ def test_cli_reports_missing_data(tmp_path, capsys):
 
     assert main(["train", str(tmp_path / "nothing"), "--output", str(tmp_path / "run")]) == 1
     assert "no such folder" in capsys.readouterr().err
+
+
+def test_push_to_hub_local_folder_with_model_card(clips, tmp_path):
+    from transformers import AutoModelForPreTraining
+
+    from soccermaster_hf.cli.main import main
+
+    code = main(["train", str(clips), "--output", str(tmp_path / "run"), "--max-steps", "2", "--clip-length", "2",
+                 "--max-frame-size", "192", "--no-augment", "--no-progress", "--push-to-hub", "me/soccermaster-tiny",
+                 "--hub-local-dir", str(tmp_path / "hub")])
+    assert code == 0
+    published = tmp_path / "hub" / "me" / "soccermaster-tiny"
+    card = (published / "README.md").read_text()
+    assert "library_name: transformers" in card and "| loss |" in card and "2 steps" in card
+    model = AutoModelForPreTraining.from_pretrained(published)
+    assert type(model).__name__ == "SoccerMasterForPreTraining"
+
+
+@pytest.mark.slow
+def test_two_process_cpu_training_with_accelerate(clips, tmp_path):
+    launch = [sys.executable, "-m", "accelerate.commands.launch", "--num_processes", "2", "--cpu", "-m",
+              "soccermaster_hf.cli.main", "train", str(clips), "--output", str(tmp_path / "ddp"), "--max-steps", "2",
+              "--clip-length", "2", "--max-frame-size", "192", "--no-augment", "--no-progress"]
+    result = subprocess.run(launch, env=ENV, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert (tmp_path / "ddp" / "final" / "model.safetensors").is_file()
+    with open(tmp_path / "ddp" / "metrics.csv") as handle:
+        assert [row["step"] for row in csv.DictReader(handle)] == ["1", "2"]

@@ -25,6 +25,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-augment", action="store_true", help="Disable the authors' clip augmentations.")
     parser.add_argument("--max-frame-size", type=int, default=480, help="Downscale frames on load (longer side).")
     parser.add_argument("--no-progress", action="store_true")
+    parser.add_argument("--push-to-hub", default=None, metavar="REPO_ID", help="Publish the final model (with a card).")
+    parser.add_argument("--hub-local-dir", default=None,
+                        help="With --push-to-hub: publish into this local folder instead of the Hub (offline).")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -37,7 +40,8 @@ def run(args: argparse.Namespace) -> int:
             learning_rate=args.learning_rate, warmup_steps=args.warmup_steps,
             gradient_accumulation_steps=args.gradient_accumulation_steps, mixed_precision=args.mixed_precision,
             checkpoint_every=args.checkpoint_every, keep_checkpoints=args.keep_checkpoints, seed=args.seed,
-            augment=not args.no_augment, max_frame_size=args.max_frame_size, progress=not args.no_progress))
+            augment=not args.no_augment, max_frame_size=args.max_frame_size, progress=not args.no_progress,
+            push_to_hub=args.push_to_hub, hub_local_dir=args.hub_local_dir))
     except (ValueError, FileNotFoundError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1

@@ -66,6 +66,8 @@ class TrainingArguments:
     max_frame_size: int = 480
     log_every: int = 1
     progress: bool = True
+    push_to_hub: str | None = None      # repo id to publish the final model to
+    hub_local_dir: str | None = None    # publish into this local folder instead of the Hub (mirrors, offline tests)
     extra: dict = field(default_factory=dict)
 
 
@@ -191,7 +193,7 @@ def train(args: TrainingArguments) -> Path:
     image_size = model.config.vision_config.image_size
     groups = optimizer_parameter_groups(model, base_lr=args.learning_rate, weight_decay=args.weight_decay)
     optimizer = torch.optim.AdamW(groups)
-    steps_per_epoch = math.ceil(len(dataset) / args.batch_size)
+    steps_per_epoch = math.ceil(len(dataset) / (args.batch_size * accelerator.num_processes))
     warmup = args.warmup_steps if args.warmup_steps is not None else steps_per_epoch
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, warmup_cosine(warmup, args.max_steps))
     position = DataPosition(len(dataset), args.seed)
@@ -220,8 +222,12 @@ def train(args: TrainingArguments) -> Path:
         for _ in range(args.gradient_accumulation_steps):
             samples = []
             for _ in range(args.batch_size):
-                index, epoch, cursor = position.next()
-                samples.append(_augment(dataset[index], augmentation, args.seed, epoch, cursor))
+                # every process advances the shared sampler by `num_processes` and keeps its own sample (data
+                # parallel: a global batch of num_processes x batch_size distinct clips)
+                for rank in range(accelerator.num_processes):
+                    index, epoch, cursor = position.next()
+                    if rank == accelerator.process_index:
+                        samples.append(_augment(dataset[index], augmentation, args.seed, epoch, cursor))
             inputs = to_model_inputs(samples, image_size)
             inputs["spatial_pixel_values"] = inputs["spatial_pixel_values"].to(accelerator.device)
             with accelerator.accumulate(model), accelerator.autocast():
@@ -234,8 +240,8 @@ def train(args: TrainingArguments) -> Path:
         step += 1
         progress.update(1)
         if step % args.log_every == 0 or step == args.max_steps:
-            terms = {k: float(v) for k, v in outputs.loss_dict.items() if not k.startswith("detection/")}
-            rows.append({"step": step, "loss": float(outputs.loss), "epoch": position.epoch,
+            terms = {k: float(v.detach()) for k, v in outputs.loss_dict.items() if not k.startswith("detection/")}
+            rows.append({"step": step, "loss": float(outputs.loss.detach()), "epoch": position.epoch,
                          "lr_backbone": optimizer.param_groups[0]["lr"],
                          **{k: terms.get(k, "") for k in ("loss_detection", "loss_keypoints", "loss_lines")}})
             progress.set_postfix(loss=f"{float(outputs.loss):.3f}")
@@ -253,8 +259,52 @@ def train(args: TrainingArguments) -> Path:
         from ..conversion.official import save_pretrained_atomic
 
         save_pretrained_atomic(unwrapped.eval(), final)
+        write_model_card(final, args, rows, dataset.report.summary())
+        if args.push_to_hub:
+            publish(final, args.push_to_hub, args.hub_local_dir)
     accelerator.print(f"data: {dataset.report.summary()}")
     return final
+
+
+def write_model_card(folder: Path, args: TrainingArguments, rows: list[dict], data_summary: str) -> None:
+    """A Hub model card (README.md) with the training setup and the last logged losses."""
+    last = rows[-1] if rows else {}
+    metrics = "\n".join(f"| {key} | {float(last[key]):.4f} |" for key in ("loss", "loss_detection", "loss_keypoints",
+                                                                           "loss_lines") if last.get(key) not in (None, ""))
+    card = f"""---
+library_name: transformers
+tags: [soccer, soccermaster, video, object-detection, keypoint-detection]
+license: apache-2.0
+---
+# SoccerMaster ({args.preset if not args.model else args.model}) pre-trained with soccermaster_hf
+
+Multi-task pre-training (detection + identification, pitch keypoints and lines) of `SoccerMasterForPreTraining`,
+{last.get("step", 0)} steps on {", ".join(Path(d).name for d in args.train_dirs)} (data: {data_summary}).
+Load with `AutoModelForPreTraining.from_pretrained(..., trust_remote_code=True)` or with `soccermaster_hf` installed.
+
+| metric (last logged step) | value |
+| --- | --- |
+{metrics}
+
+Training arguments: `{json.dumps({k: v for k, v in asdict(args).items() if k not in ("extra",)})}`
+"""
+    (folder / "README.md").write_text(card)
+
+
+def publish(folder: Path, repo_id: str, local_dir: str | None = None, token: str | None = None) -> str:
+    """Upload `folder` to the Hub repo `repo_id` (created if needed), or copy it to `local_dir/repo_id`."""
+    if local_dir is not None:
+        target = Path(local_dir) / repo_id
+        if target.exists():
+            shutil.rmtree(target)
+        shutil.copytree(folder, target)
+        return str(target)
+    from huggingface_hub import HfApi
+
+    api = HfApi(token=token)
+    api.create_repo(repo_id, exist_ok=True)
+    api.upload_folder(repo_id=repo_id, folder_path=str(folder), commit_message="soccermaster_hf pre-training")
+    return f"https://huggingface.co/{repo_id}"
 
 
 __all__ = ["PRESETS", "DataPosition", "TrainingArguments", "train", "warmup_cosine"]
