@@ -26,6 +26,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "calibrate": ("soccermaster_hf.cli.calibrate", "Calibrate cameras from SoccerNet-format pitch annotations."),
     "synth": ("soccermaster_hf.cli.synth", "Render SoccerSynth clips with ground truth in SoccerNet formats."),
+    "analyze": ("soccermaster_hf.cli.analyze", "Analyse a clip: athletes, identities, camera, minimap and events."),
     "train": ("soccermaster_hf.cli.train", "Multi-task pre-training on SoccerNet-GSR-format clips (resumable)."),
 }
 
