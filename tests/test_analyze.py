@@ -1,0 +1,69 @@
+"""`soccermaster analyze`: outputs, formats, tracking baseline and errors (untrained tiny model: pipeline only)."""
+
+import json
+import warnings
+
+import cv2
+import numpy as np
+import pytest
+
+from soccermaster_hf.analyze import Tracker, analyze, draw_minimap
+from soccermaster_hf.cli.main import main
+
+
+@pytest.fixture(scope="module")
+def frames_dir(tmp_path_factory):
+    from soccermaster_hf.synth.generate import SynthConfig, generate_dataset
+
+    out = tmp_path_factory.mktemp("analyze") / "synth"
+    folder = generate_dataset(out, SynthConfig(clips=1, frames=6, seed=4, tracking="procedural", width=320,
+                                               height=180), progress=False)[0]
+    return folder / "img1"
+
+
+def test_pipeline_writes_every_output(frames_dir, tmp_path):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the untrained-model warning
+        summary = analyze(str(frames_dir), None, tmp_path / "out", threshold=0.0, batch_size=4, progress=False)
+    for name in ("overlay.mp4", "minimap.mp4", "minimap.png", "predictions.json", "summary.json", "overlay_last.png"):
+        assert (tmp_path / "out" / name).is_file(), name
+    assert summary["frames"] == 6 and len(summary["per_frame"]) == 6 and len(summary["events"]) == 3
+    predictions = json.loads((tmp_path / "out" / "predictions.json").read_text())["predictions"]
+    assert predictions
+    first = predictions[0]
+    assert len(first["image_id"]) == 10 and first["supercategory"] == "object" and first["category_id"] == 1
+    assert set(first["bbox_pitch"]) == {f"{c}_bottom_{s}" for c in "xy" for s in ("left", "middle", "right")}
+    assert set(first["attributes"]) == {"role", "jersey", "team"}
+    assert cv2.imread(str(tmp_path / "out" / "overlay_last.png")).shape == (180, 320, 3)
+
+
+def test_tracker_keeps_identities_of_moving_boxes():
+    tracker = Tracker()
+    rng = np.random.default_rng(0)
+    embeddings = rng.normal(size=(3, 8))
+    boxes = np.array([[10, 10, 30, 60], [100, 20, 120, 70], [200, 40, 220, 90]], dtype=float)
+    first = tracker.update(0, boxes, embeddings)
+    moved = boxes + [4, 1, 4, 1]
+    order = [2, 0, 1]  # detections come in another order
+    second = tracker.update(1, moved[order], embeddings[order])
+    assert [first[i] for i in order] == second
+    new = tracker.update(2, np.array([[400, 10, 420, 60]], dtype=float), rng.normal(size=(1, 8)))
+    assert new == [4]
+
+
+def test_minimap_draws_athletes():
+    empty = draw_minimap([])
+    with_players = draw_minimap([(np.array([0.0, 0.0, 0.0]), "left", 7), (np.array([30.0, -10.0, 0.0]), "right", 8)])
+    assert empty.shape == with_players.shape and (empty != with_players).any()
+
+
+def test_clear_errors(tmp_path, capsys):
+    assert main(["analyze", str(tmp_path / "missing.mp4")]) == 1
+    assert "no such file" in capsys.readouterr().err
+    (tmp_path / "broken.mp4").write_bytes(b"\x00" * 100)
+    assert main(["analyze", str(tmp_path / "broken.mp4")]) == 1
+    assert "broken.mp4" in capsys.readouterr().err
+    (tmp_path / "empty").mkdir()
+    assert main(["analyze", str(tmp_path / "empty")]) == 1
+    assert "no images" in capsys.readouterr().err
+    assert main(["analyze"]) == 2
