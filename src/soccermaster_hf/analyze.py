@@ -13,7 +13,6 @@ Writes to `--out`: `overlay.mp4` (boxes, ids, role/jersey labels in team colours
 from __future__ import annotations
 
 import json
-import math
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -183,7 +182,6 @@ def analyze(
     """Run the pipeline (see the module docstring); returns the summary dictionary (also written to disk)."""
     from tqdm.auto import tqdm
 
-    from .modeling import SoccerMasterForPreTraining
     from .processing import SoccerMasterImageProcessor
 
     started = time.perf_counter()
