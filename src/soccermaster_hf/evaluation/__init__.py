@@ -1,0 +1,1 @@
+"""Evaluation on held-out data (detection AP, attributes, keypoints, calibration)."""
