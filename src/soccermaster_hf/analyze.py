@@ -103,7 +103,7 @@ def load_frames(source: str, max_frames: int) -> tuple[list[np.ndarray], float, 
         from PIL import Image, UnidentifiedImageError
 
         try:
-            image = np.asarray(Image.open(path).convert("RGB"))
+            image = np.array(Image.open(path).convert("RGB"))  # writable copy
         except (OSError, UnidentifiedImageError) as error:
             raise ValueError(f"{source}: cannot read image ({error}).") from error
         return [image], 25.0, f"image {image.shape[1]}x{image.shape[0]}"
