@@ -189,3 +189,17 @@ def test_processor_with_tokenizer(tmp_path):
     assert isinstance(loaded, SoccerMasterProcessor)
     assert loaded.video_processor.num_frames == 2
     assert loaded(text="goal")["input_ids"].shape == (1, 64)
+
+
+def test_sparse_reads_of_a_video_with_a_single_keyframe(tmp_path):
+    """Regression: a 1-fps clip has one keyframe; seeking towards a far frame must not loop forever."""
+    path = write_video(tmp_path / "onefps.mp4", num_frames=30, fps=1)
+    processor = SoccerMasterVideoProcessor(size={"height": 16, "width": 16}, num_frames=30)
+    out = processor(str(path), sampling="semantic")
+    assert out["frame_indices"][0].tolist() == list(range(30))
+    levels = ((out["pixel_values"][0, :, 0].mean(dim=(1, 2)) * 0.5 + 0.5) * 255 / 2).round()
+    assert levels.tolist() == pytest.approx(list(range(30)), abs=1)
+    from soccermaster_hf.processing import read_video_frames
+
+    frames = read_video_frames(path, [25, 3, 29])
+    assert [f.mean() / 2 for f in frames] == pytest.approx([25, 3, 29], abs=1)

@@ -23,6 +23,15 @@ def clips(tmp_path_factory):
     return out
 
 
+@pytest.fixture(scope="module")
+def semantic_clips(tmp_path_factory):
+    """1-fps event clips (real SkillCorner events need kloppy's match: cached per test session)."""
+    out = tmp_path_factory.mktemp("semantic") / "synth"
+    generate_dataset(out, SynthConfig(clips=1, frames=2, seed=6, width=192, height=108, semantic_clips=3,
+                                      semantic_frames=6), progress=False)
+    return out
+
+
 def command(data, output, steps=10, extra=()):
     return [sys.executable, "-m", "soccermaster_hf.cli.main", "train", str(data), "--output", str(output),
             "--max-steps", str(steps), "--checkpoint-every", "2", "--clip-length", "2", "--max-frame-size", "192",
@@ -33,11 +42,11 @@ ENV = dict(os.environ, OMP_NUM_THREADS="1", MKL_NUM_THREADS="1", HF_HUB_OFFLINE=
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("augment", [False, True])
-def test_kill_and_resume_gives_the_same_weights(clips, tmp_path, augment):
-    extra = () if augment else ("--no-augment",)
-    if augment:
-        pytest.importorskip("soccermaster_hf.data.augment")
+@pytest.mark.parametrize("mode", ["plain", "augment", "semantic"])
+def test_kill_and_resume_gives_the_same_weights(clips, semantic_clips, tmp_path, mode):
+    extra = {"plain": ("--no-augment",), "augment": (),
+             "semantic": ("--no-augment", "--semantic", str(semantic_clips), "--semantic-frames", "3",
+                          "--semantic-batch-size", "1")}[mode]
     reference = subprocess.run(command(clips, tmp_path / "reference", extra=extra), env=ENV, capture_output=True,
                                text=True, timeout=600)
     assert reference.returncode == 0, reference.stderr[-2000:]
@@ -65,8 +74,10 @@ def test_kill_and_resume_gives_the_same_weights(clips, tmp_path, augment):
     for name in expected:
         assert torch.equal(expected[name], actual[name]), name
     with open(run / "metrics.csv") as handle:
-        steps = [int(row["step"]) for row in csv.DictReader(handle)]
-    assert steps == list(range(1, 11))  # no duplicated or missing rows after the resume
+        rows = list(csv.DictReader(handle))
+    assert [int(row["step"]) for row in rows] == list(range(1, 11))  # no duplicated or missing rows after the resume
+    if mode == "semantic":
+        assert all(row["loss_events"] not in ("", None) for row in rows)
 
 
 def test_schedule_and_sampler():

@@ -37,6 +37,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--size", type=_size, default=(960, 540), help="Frame size WIDTHxHEIGHT (default 960x540).")
     parser.add_argument("--split", default="train", choices=["train", "valid", "test", "challenge"],
                         help="Split digit used in SoccerNet image ids.")
+    parser.add_argument("--semantic-clips", type=int, default=0,
+                        help="Also render this many 1-fps clips around derived events (event/alignment training).")
     parser.add_argument("--time-range", type=_range, default=None,
                         help="Only draw clips from this part of the match, in seconds (e.g. 0:2400; hold out the rest).")
 
@@ -48,7 +50,8 @@ def run(args: argparse.Namespace) -> int:
         print("error: --clips and --frames must be >= 1", file=sys.stderr)
         return 2
     config = SynthConfig(clips=args.clips, frames=args.frames, seed=args.seed, tracking=args.tracking,
-                         width=args.size[0], height=args.size[1], split=args.split, time_range=args.time_range)
+                         width=args.size[0], height=args.size[1], split=args.split, time_range=args.time_range,
+                         semantic_clips=args.semantic_clips)
     start = time.perf_counter()
     try:
         folders = generate_dataset(args.out, config)

@@ -9,7 +9,7 @@ default checkpoint is trained on 0-2000 s) with another seed. Metrics:
 * keypoint accuracy as the authors compute it: confidence threshold 0.1, distance threshold 5 heatmap pixels; a
   keypoint is correct when it is visible and found within 5 px, or invisible and not found; also recall/precision;
 * calibration final@5 of the geometry solver fed the predicted keypoints and lines (SoccerNet metric, 960x540);
-* event accuracy: n/a until SoccerSynth renders semantic (1-fps) clips.
+* event accuracy: top-1 on the 1-fps semantic clips around derived events (`events/classification.json`).
 """
 
 from __future__ import annotations
@@ -36,14 +36,15 @@ from ..processing import SoccerMasterImageProcessor
 
 
 def ensure_data(path: Path, clips: int, frames: int, seed: int = 99,
-                time_range: tuple[float, float] = (2000.0, 2800.0), width: int = 960, height: int = 540) -> Path:
+                time_range: tuple[float, float] = (2000.0, 2800.0), width: int = 960, height: int = 540,
+                semantic_clips: int = 8) -> Path:
     """Generate held-out SoccerSynth clips at `path` unless they exist."""
     if (path / "README.md").is_file():
         return path
     from ..synth.generate import SynthConfig, generate_dataset
 
     generate_dataset(path, SynthConfig(clips=clips, frames=frames, seed=seed, time_range=time_range, width=width,
-                                       height=height), progress=True)
+                                       height=height, semantic_clips=semantic_clips), progress=True)
     return path
 
 
@@ -152,10 +153,28 @@ def evaluate(model_or_path, data: Path, threshold: float = 0.5, calibration: boo
         "keypoint precision": kp_predicted_right / max(kp_predicted, 1),
         "calibration completeness": calibration_scores.completeness if calibration_scores else float("nan"),
         "calibration final@5": calibration_scores.final[5.0] if calibration_scores else float("nan"),
-        "event accuracy": "n/a (no semantic clips yet)",
+        "event accuracy": _event_accuracy(model, data, processor),
         "model ms/frame": 1000 * seconds / max(len(dataset), 1),
     }
 
+
+
+
+def _event_accuracy(model, data: Path, processor) -> float | str:
+    """Top-1 event accuracy on the semantic clips listed in `data/events/classification.json` (if any)."""
+    from ..data.semantic import SemanticClips, to_semantic_inputs
+
+    if not (data / "events" / "classification.json").is_file():
+        return "n/a (no semantic clips)"
+    clips = SemanticClips(data, num_frames=model.config.vision_config.num_frames)
+    size = processor.size.height
+    correct = 0
+    for index in range(len(clips)):
+        inputs = to_semantic_inputs([clips[index]], size)
+        with torch.inference_mode():
+            logits = model(semantic_pixel_values=inputs["semantic_pixel_values"]).event_logits
+        correct += int(logits.argmax(-1).item() == int(inputs["event_labels"][0]))
+    return correct / max(len(clips), 1)
 
 
 __all__ = ["ensure_data", "evaluate"]

@@ -123,9 +123,11 @@ def read_video_frames(path: str | os.PathLike, indices: Sequence[int], info: Vid
         position = -1  # index of the last decoded frame
         pending = list(wanted)
         decoder = None
+        sought = None  # the target of the last seek: never seek twice for the same frame (sparse keyframes)
         while pending:
             target = pending[0]
-            if decoder is None or target - position > seek_gap:
+            if decoder is None or (target - position > seek_gap and sought != target):
+                sought = target
                 seek_seconds = max(0.0, target / info.fps - 1.0)
                 try:
                     container.seek(int((seek_seconds + start_time) / time_base), stream=stream, backward=True)

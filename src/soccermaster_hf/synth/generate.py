@@ -64,6 +64,8 @@ class SynthConfig:
     time_range: tuple[float, float] | None = None  # seconds of the match to draw windows from
     jpeg_quality: tuple[int, int] = (75, 93)
     min_players: int = 6
+    semantic_clips: int = 0  # 1-fps clips around derived events (events/classification.json)
+    semantic_frames: int = 30
 
 
 def _choose_window(trajectories: Trajectories, length: int, rng: np.random.Generator, config: SynthConfig) -> int:
@@ -330,6 +332,15 @@ def generate_dataset(output_dir: str | os.PathLike, config: SynthConfig, progres
             folders.append(folder)  # resume: finished clips are kept
             continue
         folders.append(generate_clip(trajectories, index, config, output_dir, events))
+    if config.semantic_clips > 0 and not (output_dir / "events" / "classification.json").is_file():
+        from .semantic import generate_semantic_clips
+
+        in_range = events
+        if config.time_range is not None:
+            low, high = (trajectories.times[0] + t for t in config.time_range)
+            in_range = [e for e in events if low <= e.time <= high]
+        generate_semantic_clips(trajectories, in_range, output_dir, config.semantic_clips, config.seed,
+                                config.semantic_frames, config.width // 2, config.height // 2)
     write_dataset_card(output_dir, config, trajectories, folders)
     return folders
 

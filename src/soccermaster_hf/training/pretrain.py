@@ -8,13 +8,15 @@ epoch then cosine decay to 1e-8.
 
 Reproducibility: the sample order of every epoch is a permutation seeded by `(seed, epoch)`, the augmentation of every
 sample a generator seeded by `(seed, epoch, position)`, so the data a step sees does not depend on whether the run was
-interrupted. Checkpoints (`checkpoint-<step>/`) hold the weights, optimiser, scheduler, torch RNG state and the data
+interrupted; with `MKL_CBWR=AUTO,STRICT` (set by `soccermaster train`; export it yourself when calling :func:`train`
+from Python) MKL's results do not depend on memory alignment either. Checkpoints (`checkpoint-<step>/`) hold the weights, optimiser, scheduler, torch RNG state and the data
 position; they are written to a temporary folder and renamed into place, so `kill -9` at any moment leaves either the
 previous or the new checkpoint complete. Running the same command again resumes from the newest checkpoint and ends
 with the same weights as an uninterrupted run (tested on CPU).
 
-Semantic (1-fps) clips are not produced by SoccerSynth yet; without them the event and alignment heads are not trained
-by this loop.
+Semantic (1-fps) clips come from UniSoccer / MatchTime-style classification JSON (`soccermaster synth
+--semantic-clips N` writes one); they train the event head (and the alignment head when the model has a text tower and
+captions are tokenised — not wired yet: without a text encoder the alignment term is skipped).
 """
 
 from __future__ import annotations
@@ -64,6 +66,9 @@ class TrainingArguments:
     seed: int = 42
     augment: bool = True
     max_frame_size: int = 480
+    semantic_dirs: list[str] = field(default_factory=list)  # folders / JSON of 1-fps event clips
+    semantic_batch_size: int = 2
+    semantic_frames: int = 8
     log_every: int = 1
     progress: bool = True
     push_to_hub: str | None = None      # repo id to publish the final model to
@@ -146,7 +151,7 @@ def _checkpoints(output_dir: Path) -> list[Path]:
 
 
 def _save_checkpoint(output_dir: Path, step: int, model, optimizer, scheduler, position: DataPosition,
-                     keep: int) -> Path:
+                     keep: int, semantic_position: DataPosition | None = None) -> Path:
     final = output_dir / f"checkpoint-{step:07d}"
     staging = output_dir / f"checkpoint-{step:07d}.tmp"
     if staging.exists():
@@ -155,7 +160,10 @@ def _save_checkpoint(output_dir: Path, step: int, model, optimizer, scheduler, p
     model.save_pretrained(staging)
     torch.save({"optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
                 "torch_rng": torch.get_rng_state()}, staging / "training_state.pt")
-    (staging / "trainer_state.json").write_text(json.dumps({"step": step, "data": position.state_dict()}))
+    state = {"step": step, "data": position.state_dict()}
+    if semantic_position is not None:
+        state["semantic_data"] = semantic_position.state_dict()
+    (staging / "trainer_state.json").write_text(json.dumps(state))
     os.replace(staging, final)  # atomic on one file system
     for old in _checkpoints(output_dir)[:-keep]:
         shutil.rmtree(old, ignore_errors=True)
@@ -178,6 +186,12 @@ def train(args: TrainingArguments) -> Path:
                               gradient_accumulation_steps=args.gradient_accumulation_steps)
     torch.manual_seed(args.seed)
     dataset = SoccerNetGSRClips(args.train_dirs, clip_length=args.clip_length, max_size=args.max_frame_size)
+    semantic = None
+    if args.semantic_dirs:
+        from ..data.semantic import SemanticClips, to_semantic_inputs
+
+        semantic = torch.utils.data.ConcatDataset(
+            [SemanticClips(source, num_frames=args.semantic_frames) for source in args.semantic_dirs])
     augmentation = None
     if args.augment:
         from ..data.augment import ClipAugmentation
@@ -197,6 +211,7 @@ def train(args: TrainingArguments) -> Path:
     warmup = args.warmup_steps if args.warmup_steps is not None else steps_per_epoch
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, warmup_cosine(warmup, args.max_steps))
     position = DataPosition(len(dataset), args.seed)
+    semantic_position = DataPosition(len(semantic), args.seed + 1) if semantic is not None else None
     step = 0
     if checkpoints:
         state = torch.load(checkpoints[-1] / "training_state.pt", weights_only=False)
@@ -206,6 +221,8 @@ def train(args: TrainingArguments) -> Path:
         trainer_state = json.loads((checkpoints[-1] / "trainer_state.json").read_text())
         step = int(trainer_state["step"])
         position.load_state_dict(trainer_state["data"])
+        if semantic_position is not None and "semantic_data" in trainer_state:
+            semantic_position.load_state_dict(trainer_state["semantic_data"])
         accelerator.print(f"resumed from {checkpoints[-1].name} (step {step})")
     model, optimizer = accelerator.prepare(model, optimizer)
     unwrapped = accelerator.unwrap_model(model)
@@ -215,7 +232,7 @@ def train(args: TrainingArguments) -> Path:
     if log_path.is_file():
         with open(log_path) as handle:
             rows = [row for row in csv.DictReader(handle) if int(row["step"]) <= step]  # drop rows past the resume
-    fields = ["step", "loss", "loss_detection", "loss_keypoints", "loss_lines", "lr_backbone", "epoch"]
+    fields = ["step", "loss", "loss_detection", "loss_keypoints", "loss_lines", "loss_events", "lr_backbone", "epoch"]
     progress = tqdm(total=args.max_steps, initial=step, desc="training", disable=not args.progress)
     model.train()
     while step < args.max_steps:
@@ -233,6 +250,22 @@ def train(args: TrainingArguments) -> Path:
             with accelerator.accumulate(model), accelerator.autocast():
                 outputs = model(**inputs)
                 accelerator.backward(outputs.loss / args.gradient_accumulation_steps)
+            if semantic is not None:
+                # the authors' order: the semantic batch's loss is backpropagated right after the spatial one
+                clips = []
+                for _ in range(args.semantic_batch_size):
+                    for rank in range(accelerator.num_processes):
+                        index, _, _ = semantic_position.next()
+                        if rank == accelerator.process_index:
+                            clips.append(semantic[index])
+                semantic_inputs = to_semantic_inputs(clips, image_size)
+                semantic_inputs["semantic_pixel_values"] = semantic_inputs["semantic_pixel_values"].to(
+                    accelerator.device)
+                with accelerator.accumulate(model), accelerator.autocast():
+                    semantic_outputs = model(**semantic_inputs)
+                    if semantic_outputs.loss is not None:
+                        accelerator.backward(semantic_outputs.loss / args.gradient_accumulation_steps)
+                outputs.loss_dict.update(semantic_outputs.loss_dict)
         clip_gradients_per_module(unwrapped.head_modules(), args.max_grad_norm)
         optimizer.step()
         scheduler.step()
@@ -243,7 +276,8 @@ def train(args: TrainingArguments) -> Path:
             terms = {k: float(v.detach()) for k, v in outputs.loss_dict.items() if not k.startswith("detection/")}
             rows.append({"step": step, "loss": float(outputs.loss.detach()), "epoch": position.epoch,
                          "lr_backbone": optimizer.param_groups[0]["lr"],
-                         **{k: terms.get(k, "") for k in ("loss_detection", "loss_keypoints", "loss_lines")}})
+                         **{k: terms.get(k, "") for k in ("loss_detection", "loss_keypoints", "loss_lines",
+                                                          "loss_events")}})
             progress.set_postfix(loss=f"{float(outputs.loss):.3f}")
             if accelerator.is_main_process:
                 with open(log_path.with_suffix(".tmp"), "w", newline="") as handle:
@@ -252,7 +286,8 @@ def train(args: TrainingArguments) -> Path:
                     writer.writerows(rows)
                 os.replace(log_path.with_suffix(".tmp"), log_path)
         if accelerator.is_main_process and (step % args.checkpoint_every == 0 or step == args.max_steps):
-            _save_checkpoint(output_dir, step, unwrapped, optimizer, scheduler, position, args.keep_checkpoints)
+            _save_checkpoint(output_dir, step, unwrapped, optimizer, scheduler, position, args.keep_checkpoints,
+                             semantic_position)
     progress.close()
     final = output_dir / "final"
     if accelerator.is_main_process:

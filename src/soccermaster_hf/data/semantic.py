@@ -1,0 +1,91 @@
+"""Semantic (1-fps) clips with an event keyword and a caption, from UniSoccer / MatchTime-style classification JSON.
+
+The JSON is a list of `{"video": relative path, "caption": event keyword, "comments_text_anonymized": ...}` records
+(the real files of UniSoccer; SoccerSynth writes the same format in `events/classification.json`). Videos are decoded
+with the video processor's semantic sampling (`num_frames` frames at 1 fps around the clip's middle). Records whose
+keyword is not an event class, or whose video is missing or unreadable, are reported by file and counted.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from ..modeling.configuration_soccermaster import EVENT_KEYWORDS
+from ..processing.video_processing_soccermaster import (
+    VideoDecodingError,
+    probe_video,
+    read_video_frames,
+    sample_frame_indices,
+)
+from .soccernet_gsr import DataReport
+
+
+class SemanticClips(torch.utils.data.Dataset):
+    """Clips listed in a classification JSON (or `<root>/events/classification.json`)."""
+
+    def __init__(self, source: str | os.PathLike, num_frames: int = 30, labels: list[str] | None = None,
+                 video_root: str | os.PathLike | None = None):
+        path = Path(source)
+        if path.is_dir():
+            path = path / "events" / "classification.json"
+        if not path.is_file():
+            raise FileNotFoundError(f"{path}: no classification JSON.")
+        try:
+            records = json.loads(path.read_text())
+        except ValueError as error:
+            raise ValueError(f"{path}: not valid JSON ({error}).") from error
+        if not isinstance(records, list):
+            raise ValueError(f"{path}: expected a list of clip records.")
+        self.root = Path(video_root) if video_root else path.parent.parent
+        self.labels = list(labels or EVENT_KEYWORDS)
+        self.num_frames = num_frames
+        self.report = DataReport()
+        self.records = []
+        for number, record in enumerate(records):
+            keyword = record.get("caption") if isinstance(record, dict) else None
+            if keyword not in self.labels:
+                self.report.add("unknown_event", f"{path}: record #{number}: unknown event keyword {keyword!r}.")
+                continue
+            video = self.root / record["video"]
+            if not video.is_file():
+                self.report.add("missing_video", f"{video}: listed in {path.name} but missing.")
+                continue
+            self.records.append({"video": video, "label": self.labels.index(keyword),
+                                 "text": record.get("comments_text_anonymized") or ""})
+        if not self.records:
+            raise ValueError(f"{path}: no usable clip ({self.report.summary()}).")
+
+    def __len__(self) -> int:
+        return len(self.records)
+
+    def __getitem__(self, index: int) -> dict:
+        record = self.records[index]
+        try:
+            info = probe_video(record["video"])
+            indices = sample_frame_indices(info.num_frames, info.fps, self.num_frames, "semantic", sampling_fps=1.0)
+            frames = read_video_frames(record["video"], indices, info)
+        except VideoDecodingError as error:
+            self.report.add("unreadable_video", str(error))
+            frames = np.zeros((self.num_frames, 64, 64, 3), np.uint8)
+            return {"frames": torch.zeros(self.num_frames, 3, 64, 64), "label": -1, "text": record["text"]}
+        pixels = torch.from_numpy(np.ascontiguousarray(frames)).permute(0, 3, 1, 2).float() / 255.0
+        return {"frames": pixels, "label": record["label"], "text": record["text"]}
+
+
+def to_semantic_inputs(samples: list[dict], size: int) -> dict:
+    """`semantic_pixel_values` (B, T, 3, size, size) and `event_labels` (B,) for `SoccerMasterForPreTraining`."""
+    pixels = []
+    for sample in samples:
+        resized = torch.nn.functional.interpolate(sample["frames"], size=(size, size), mode="bicubic",
+                                                  align_corners=False, antialias=True).clamp(0, 1)
+        pixels.append((resized - 0.5) / 0.5)
+    return {"semantic_pixel_values": torch.stack(pixels),
+            "event_labels": torch.tensor([sample["label"] for sample in samples])}
+
+
+__all__ = ["SemanticClips", "to_semantic_inputs"]

@@ -1,0 +1,41 @@
+"""Semantic (1-fps) clips: SoccerSynth writes them in UniSoccer's classification format; the reader counts problems."""
+
+import json
+
+import pytest
+
+from soccermaster_hf.data.semantic import SemanticClips, to_semantic_inputs
+from soccermaster_hf.modeling.configuration_soccermaster import EVENT_KEYWORDS
+from soccermaster_hf.synth.generate import SynthConfig, generate_dataset
+
+
+@pytest.fixture(scope="module")
+def synth(tmp_path_factory):
+    out = tmp_path_factory.mktemp("semantic") / "synth"
+    generate_dataset(out, SynthConfig(clips=1, frames=2, seed=8, width=192, height=108, semantic_clips=3,
+                                      semantic_frames=6), progress=False)
+    return out
+
+
+def test_records_follow_the_unisoccer_format(synth):
+    records = json.loads((synth / "events" / "classification.json").read_text())
+    assert records and set(records[0]) >= {"video", "caption", "comments_text", "comments_text_anonymized"}
+    assert all(record["caption"] in EVENT_KEYWORDS for record in records)
+    assert all((synth / record["video"]).is_file() for record in records)
+
+
+def test_reader_and_inputs(synth, tmp_path):
+    dataset = SemanticClips(synth, num_frames=6)
+    sample = dataset[0]
+    assert sample["frames"].shape == (6, 3, 54, 96) and 0 <= sample["label"] < len(EVENT_KEYWORDS)
+    inputs = to_semantic_inputs([dataset[0], dataset[1]], 32)
+    assert inputs["semantic_pixel_values"].shape == (2, 6, 3, 32, 32) and inputs["event_labels"].shape == (2,)
+    records = json.loads((synth / "events" / "classification.json").read_text())
+    records.append({"video": "semantic/missing.mp4", "caption": "goal"})
+    records.append({"video": records[0]["video"], "caption": "dance"})
+    (tmp_path / "list.json").write_text(json.dumps(records))
+    counted = SemanticClips(tmp_path / "list.json", num_frames=6, video_root=synth)
+    assert len(counted) == len(records) - 2
+    assert counted.report.counts == {"missing_video": 1, "unknown_event": 1}
+    with pytest.raises(FileNotFoundError):
+        SemanticClips(tmp_path / "nothing")
