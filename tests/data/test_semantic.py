@@ -39,3 +39,20 @@ def test_reader_and_inputs(synth, tmp_path):
     assert counted.report.counts == {"missing_video": 1, "unknown_event": 1}
     with pytest.raises(FileNotFoundError):
         SemanticClips(tmp_path / "nothing")
+
+
+def test_odd_sizes_are_made_even(tmp_path):
+    import numpy as np
+
+    from soccermaster_hf.synth.events import Event
+    from soccermaster_hf.synth.semantic import render_semantic_clip
+    from soccermaster_hf.synth.tracking import procedural_trajectories
+
+    trajectories = procedural_trajectories(seconds=40.0)
+    event = Event(500, 20.0, "Throw-in", 0, (0.0, 33.0))
+    assert render_semantic_clip(trajectories, event, tmp_path / "clip.mp4", np.random.default_rng(0), num_frames=4,
+                                width=201, height=113)
+    from soccermaster_hf.processing import probe_video
+
+    info = probe_video(tmp_path / "clip.mp4")
+    assert (info.width, info.height, info.num_frames) == (200, 112, 4)

@@ -42,6 +42,7 @@ def _write_mp4(path: Path, frames: list[np.ndarray], fps: int = 1) -> None:
 def render_semantic_clip(trajectories: Trajectories, event: Event, path: Path, rng: np.random.Generator,
                          num_frames: int = 30, width: int = 480, height: int = 270) -> bool:
     """Render the 1-fps clip of `event` to `path`; `False` when the window leaves the tracking data."""
+    width, height = width - width % 2, height - height % 2  # H.264 with 4:2:0 chroma needs even sizes
     fps = trajectories.fps
     start_time = event.time - num_frames / 2.0
     times = start_time + np.arange(num_frames) + 0.5
