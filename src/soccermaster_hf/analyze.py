@@ -17,6 +17,7 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import SimpleNamespace
 
 import cv2
 import numpy as np
@@ -205,8 +206,12 @@ def analyze(
         inputs = processor(chunk, return_tensors="pt")["pixel_values"]
         tick = time.perf_counter()
         with torch.inference_mode():
-            out = model(spatial_pixel_values=inputs.unsqueeze(1))
-            semantic = model.vision_model(inputs.unsqueeze(0)).pooler_output  # the chunk as one clip
+            # one backbone pass: the chunk as one clip gives F_spa (per frame) and F_sem (for the events)
+            features = model.vision_model(inputs.unsqueeze(0))
+            spatial = features.spatial_hidden_state[0]
+            out = SimpleNamespace(detection=model.detection_head(spatial), keypoint_heatmaps=model.keypoint_head(spatial),
+                                  line_heatmaps=model.line_head(spatial))
+            semantic = features.pooler_output
         model_seconds += time.perf_counter() - tick
         event_features.append(semantic)
         detections = processor.post_process_object_detection(out.detection, threshold=threshold,

@@ -176,12 +176,7 @@ def convert_backbone_state_dict(
             elif rest.startswith("temporal_norm1."):
                 converted[prefix + "temporal_layer_norm." + rest[len("temporal_norm1."):]] = tensor
             elif rest in ("temporal_attn.in_proj_weight", "temporal_attn.in_proj_bias"):
-                kind = rest.rsplit("_", 1)[-1]  # "weight" or "bias"
-                if tensor.shape[0] != 3 * hidden:
-                    raise CheckpointConversionError(f"{key}: expected {3 * hidden} rows, got {tuple(tensor.shape)}.")
-                # nn.MultiheadAttention stacks the input projections as [q; k; v].
-                for name, part in zip(("q_proj", "k_proj", "v_proj"), tensor.split(hidden, dim=0)):
-                    converted[f"{prefix}temporal_attn.{name}.{kind}"] = part.clone()
+                _split_in_projection(key, tensor, f"{prefix}temporal_attn.", converted, hidden)
             elif rest.startswith("temporal_attn.out_proj.") or rest.startswith("temporal_fc."):
                 converted[prefix + rest] = tensor
             elif rest == "temporal_alpha_attn":
@@ -335,7 +330,8 @@ _DETR_LAYER_RENAMES = (
 
 
 def _split_in_projection(key: str, tensor: torch.Tensor, prefix: str, converted: dict, hidden: int) -> None:
-    kind = key.rsplit("_", 1)[-1]
+    """Split an `nn.MultiheadAttention` in-projection (stacked [q; k; v]) into `{prefix}{q,k,v}_proj.{weight,bias}`."""
+    kind = key.rsplit("_", 1)[-1]  # "weight" or "bias"
     if tensor.shape[0] != 3 * hidden:
         raise CheckpointConversionError(f"{key}: expected {3 * hidden} rows, got {tuple(tensor.shape)}.")
     for name, part in zip(("q_proj", "k_proj", "v_proj"), tensor.split(hidden, dim=0)):

@@ -16,6 +16,7 @@ import numpy as np
 import torch
 
 from ..modeling.configuration_soccermaster import EVENT_KEYWORDS
+from ..processing.image_processing_soccermaster import SoccerMasterImageProcessor
 from ..processing.video_processing_soccermaster import (
     VideoDecodingError,
     probe_video,
@@ -71,7 +72,6 @@ class SemanticClips(torch.utils.data.Dataset):
             frames = read_video_frames(record["video"], indices, info)
         except VideoDecodingError as error:
             self.report.add("unreadable_video", str(error))
-            frames = np.zeros((self.num_frames, 64, 64, 3), np.uint8)
             return {"frames": torch.zeros(self.num_frames, 3, 64, 64), "label": -1, "text": record["text"]}
         pixels = torch.from_numpy(np.ascontiguousarray(frames)).permute(0, 3, 1, 2).float() / 255.0
         return {"frames": pixels, "label": record["label"], "text": record["text"]}
@@ -81,9 +81,8 @@ def to_semantic_inputs(samples: list[dict], size: int) -> dict:
     """`semantic_pixel_values` (B, T, 3, size, size) and `event_labels` (B,) for `SoccerMasterForPreTraining`."""
     pixels = []
     for sample in samples:
-        resized = torch.nn.functional.interpolate(sample["frames"], size=(size, size), mode="bicubic",
-                                                  align_corners=False, antialias=True).clamp(0, 1)
-        pixels.append((resized - 0.5) / 0.5)
+        pixels.append(SoccerMasterImageProcessor.resize_and_normalize(sample["frames"], (size, size),
+                                                                      do_rescale=False)[0])
     return {"semantic_pixel_values": torch.stack(pixels),
             "event_labels": torch.tensor([sample["label"] for sample in samples])}
 

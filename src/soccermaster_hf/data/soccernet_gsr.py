@@ -30,6 +30,7 @@ import torch
 
 from ..modeling.configuration_soccermaster import ROLE_NAMES, TEAM_NAMES
 from ..modeling.pitch_definitions import KEYPOINTS, LINE_CLASSES, normalize_class_name
+from ..processing.image_processing_soccermaster import SoccerMasterImageProcessor
 
 NUM_KEYPOINTS = len(KEYPOINTS)
 NUM_LINES = len(LINE_CLASSES)
@@ -289,9 +290,8 @@ def to_model_inputs(samples: list[dict], size: int) -> dict:
     for sample in samples:
         frames = sample["frames"]
         height, width = frames.shape[-2:]
-        resized = torch.nn.functional.interpolate(frames, size=(size, size), mode="bicubic", align_corners=False,
-                                                  antialias=True).clamp(0, 1)
-        pixels.append((resized - 0.5) / 0.5)
+        # the processors' transform (bicubic + antialias, clamp, mean = std = 0.5) on frames already in [0, 1]
+        pixels.append(SoccerMasterImageProcessor.resize_and_normalize(frames, (size, size), do_rescale=False)[0])
         scale = torch.tensor([width, height, width, height], dtype=torch.float32)
         for t in range(frames.shape[0]):
             boxes = sample["boxes"][t].float() / scale

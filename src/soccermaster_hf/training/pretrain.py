@@ -128,6 +128,17 @@ class DataPosition:
         self.epoch, self.cursor = int(state["epoch"]), int(state["cursor"])
 
 
+def _draw_for_process(position: DataPosition, accelerator) -> tuple[int, int, int]:
+    """Every process advances the shared sampler by `num_processes` and keeps its own draw (data parallel: a global
+    batch of distinct samples); returns `(index, epoch, cursor)` of this process's sample."""
+    mine = None
+    for rank in range(accelerator.num_processes):
+        drawn = position.next()
+        if rank == accelerator.process_index:
+            mine = drawn
+    return mine
+
+
 def _augment(sample: dict, augmentation, seed: int, epoch: int, cursor: int) -> dict:
     if augmentation is None:
         return sample
@@ -239,12 +250,8 @@ def train(args: TrainingArguments) -> Path:
         for _ in range(args.gradient_accumulation_steps):
             samples = []
             for _ in range(args.batch_size):
-                # every process advances the shared sampler by `num_processes` and keeps its own sample (data
-                # parallel: a global batch of num_processes x batch_size distinct clips)
-                for rank in range(accelerator.num_processes):
-                    index, epoch, cursor = position.next()
-                    if rank == accelerator.process_index:
-                        samples.append(_augment(dataset[index], augmentation, args.seed, epoch, cursor))
+                index, epoch, cursor = _draw_for_process(position, accelerator)
+                samples.append(_augment(dataset[index], augmentation, args.seed, epoch, cursor))
             inputs = to_model_inputs(samples, image_size)
             inputs["spatial_pixel_values"] = inputs["spatial_pixel_values"].to(accelerator.device)
             with accelerator.accumulate(model), accelerator.autocast():
@@ -254,10 +261,7 @@ def train(args: TrainingArguments) -> Path:
                 # the authors' order: the semantic batch's loss is backpropagated right after the spatial one
                 clips = []
                 for _ in range(args.semantic_batch_size):
-                    for rank in range(accelerator.num_processes):
-                        index, _, _ = semantic_position.next()
-                        if rank == accelerator.process_index:
-                            clips.append(semantic[index])
+                    clips.append(semantic[_draw_for_process(semantic_position, accelerator)[0]])
                 semantic_inputs = to_semantic_inputs(clips, image_size)
                 semantic_inputs["semantic_pixel_values"] = semantic_inputs["semantic_pixel_values"].to(
                     accelerator.device)
