@@ -67,3 +67,30 @@ def test_clear_errors(tmp_path, capsys):
     assert main(["analyze", str(tmp_path / "empty")]) == 1
     assert "no images" in capsys.readouterr().err
     assert main(["analyze"]) == 2
+
+
+@pytest.mark.slow
+def test_bf16_backbone_matches_fp32(frames_dir, tmp_path):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        full = analyze(str(frames_dir), None, tmp_path / "fp32", batch_size=2, progress=False, precision="fp32")
+        half = analyze(str(frames_dir), None, tmp_path / "bf16", batch_size=2, progress=False, precision="bf16")
+    assert full["backbone_precision"] == "float32" and half["backbone_precision"] == "bfloat16"
+    boxes = {}
+    for name in ("fp32", "bf16"):
+        predictions = json.loads((tmp_path / name / "predictions.json").read_text())["predictions"]
+        boxes[name] = {}
+        for p in predictions:
+            b = p["bbox_image"]
+            boxes[name].setdefault(p["image_id"], []).append([b["x"], b["y"], b["x"] + b["w"], b["y"] + b["h"]])
+    # same athletes per frame within one, and every confident fp32 box has a bf16 twin (IoU >= 0.7)
+    for image_id, reference in boxes["fp32"].items():
+        other = boxes["bf16"].get(image_id, [])
+        assert abs(len(reference) - len(other)) <= 1, image_id
+        from soccermaster_hf.analyze import _iou
+
+        if reference and other:
+            overlap = _iou(np.array(reference), np.array(other))
+            assert (overlap.max(1) >= 0.7).mean() >= 0.8, overlap.max(1)
+    with pytest.raises(ValueError, match="precision"):
+        analyze(str(frames_dir), None, tmp_path / "x", progress=False, precision="fp8")

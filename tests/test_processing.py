@@ -203,3 +203,22 @@ def test_sparse_reads_of_a_video_with_a_single_keyframe(tmp_path):
 
     frames = read_video_frames(path, [25, 3, 29])
     assert [f.mean() / 2 for f in frames] == pytest.approx([25, 3, 29], abs=1)
+
+
+def test_keypoint_peaks_are_refined_to_subpixel():
+    import torch
+
+    from soccermaster_hf.modeling.modeling_soccermaster_pitch import gaussian_heatmaps
+    from soccermaster_hf.processing import SoccerMasterImageProcessor
+
+    processor = SoccerMasterImageProcessor(size={"height": 64, "width": 64})
+    centre = torch.tensor([[[[10.3, 7.6]]], [[[20.8, 25.45]]]])  # (channels, 1, 1 point, xy) in heatmap pixels
+    maps = gaussian_heatmaps(centre.permute(1, 0, 2, 3), torch.ones(1, 2, 1, dtype=torch.bool), 32, 32, 2.0)[0]
+    heatmaps = torch.cat([maps * 0.9, (1 - maps.sum(0, keepdim=True) * 0.9).clamp(min=0)])[None]  # + background
+    refined = processor.post_process_keypoints({"keypoint_heatmaps": heatmaps})[0]["keypoints"]
+    coarse = processor.post_process_keypoints({"keypoint_heatmaps": heatmaps}, subpixel=False)[0]["keypoints"]
+    for channel in range(2):
+        # heatmap pixel (i + 0.5) * 2 -> processed-image pixels; the Gaussian centre is at (c + 0.5) * 2
+        expected = (centre[channel, 0, 0] + 0.5) * 2
+        assert abs(torch.tensor(refined[channel][:2]) - expected).max() < 0.02
+        assert abs(torch.tensor(coarse[channel][:2]) - expected).max() > 0.5

@@ -27,7 +27,7 @@ from scipy.optimize import linear_sum_assignment
 from .geometry.camera import Camera
 from .geometry.metric import project_pitch_polylines
 from .geometry.observations import PitchObservations
-from .geometry.solver import calibrate
+from .geometry.solver import calibrate_predicted
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".webp"}
 TEAM_COLOURS = {"left": (60, 60, 230), "right": (230, 140, 40), "none": (40, 230, 230)}  # BGR
@@ -179,8 +179,13 @@ def analyze(
     demo: bool = False,
     seed: int = 0,
     progress: bool = True,
+    precision: str = "auto",
 ) -> dict:
-    """Run the pipeline (see the module docstring); returns the summary dictionary (also written to disk)."""
+    """Run the pipeline (see the module docstring); returns the summary dictionary (also written to disk).
+
+    `precision`: `"fp32"`, `"bf16"` (the backbone runs in bfloat16, the heads in float32 on its features: boxes and
+    heatmap peaks keep float32 resolution) or `"auto"` (bf16 on a CPU with native bfloat16 instructions, else fp32).
+    """
     from tqdm.auto import tqdm
 
     from .processing import SoccerMasterImageProcessor
@@ -192,6 +197,8 @@ def analyze(
         load_frames(source, max_frames)
     model, model_description = load_analysis_model(model_name)
     model.eval()
+    backbone_dtype = _backbone_dtype(precision, next(model.parameters()).device)
+    model.vision_model.to(backbone_dtype)
     config = model.config
     size = config.vision_config.image_size
     processor = SoccerMasterImageProcessor(size={"height": size, "width": size})
@@ -199,6 +206,7 @@ def analyze(
     tracker = Tracker()
     overlay, minimaps, predictions, per_frame = [], [], [], []
     calibrated = 0
+    previous_camera, preferred_subset = None, "all"
     event_features = []
     model_seconds = 0.0
     for start in tqdm(range(0, len(frames), batch_size), desc="analyzing", disable=not progress):
@@ -207,11 +215,11 @@ def analyze(
         tick = time.perf_counter()
         with torch.inference_mode():
             # one backbone pass: the chunk as one clip gives F_spa (per frame) and F_sem (for the events)
-            features = model.vision_model(inputs.unsqueeze(0))
-            spatial = features.spatial_hidden_state[0]
+            features = model.vision_model(inputs.unsqueeze(0).to(backbone_dtype))
+            spatial = features.spatial_hidden_state[0].float()
             out = SimpleNamespace(detection=model.detection_head(spatial), keypoint_heatmaps=model.keypoint_head(spatial),
                                   line_heatmaps=model.line_head(spatial))
-            semantic = features.pooler_output
+            semantic = features.pooler_output.float()
         model_seconds += time.perf_counter() - tick
         event_features.append(semantic)
         detections = processor.post_process_object_detection(out.detection, threshold=threshold,
@@ -229,8 +237,13 @@ def analyze(
                 (width, height), lines={name: np.array([p[:2] for p in points]) for name, points in
                                         pitch_points["lines"].items()},
                 keypoints={k: v for k, v in pitch_points["keypoints"].items()}, source=f"frame {index + 1}")
-            result = calibrate(observations)
+            # the previous frame's camera starts the solve (a broadcast camera moves little between frames)
+            # and the subset of observations that worked there is tried first
+            result = calibrate_predicted(observations, initial_camera=previous_camera, first=preferred_subset)
             camera = result.camera if result.success else None
+            previous_camera = camera
+            if camera is not None:
+                preferred_subset = result.method.split("+")[1] if "+" in result.method else "all"
             calibrated += camera is not None
             ground = np.full((len(boxes), 3), np.nan)
             if camera is not None and len(boxes):
@@ -270,10 +283,20 @@ def analyze(
         "athletes_per_frame": float(np.mean([f["athletes"] for f in per_frame])),
         "tracks": tracker.next_id - 1, "frames_calibrated": calibrated, "events": events,
         "model_frames_per_second": len(frames) / max(model_seconds, 1e-9),
-        "total_frames_per_second": len(frames) / elapsed, "per_frame": per_frame,
+        "total_frames_per_second": len(frames) / elapsed, "backbone_precision": str(backbone_dtype).split(".")[-1],
+        "per_frame": per_frame,
     }
     (output_dir / "summary.json").write_text(json.dumps(summary, indent=2))
     return summary
+
+
+def _backbone_dtype(precision: str, device: torch.device) -> torch.dtype:
+    if precision not in ("auto", "fp32", "bf16"):
+        raise ValueError(f"precision must be 'auto', 'fp32' or 'bf16', got {precision!r}.")
+    if precision == "auto":
+        native = device.type == "cpu" and bool(torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_tile_supported())
+        precision = "bf16" if native else "fp32"
+    return torch.bfloat16 if precision == "bf16" else torch.float32
 
 
 def _line_names():
@@ -323,7 +346,8 @@ def load_analysis_model(model_name: str | None):
         return SoccerMasterForPreTraining.from_pretrained(model_name), model_name
     default = Path(__file__).parent / "assets" / "default_checkpoint"
     if (default / "config.json").is_file():
-        return SoccerMasterForPreTraining.from_pretrained(default), "default checkpoint (trained on SoccerSynth)"
+        return SoccerMasterForPreTraining.from_pretrained(default), ("default checkpoint (trained on SoccerSynth; "
+                                                                     "event head untrained)")
     import warnings
 
     warnings.warn("No --model and no default checkpoint in this installation: using an UNTRAINED model; boxes, "

@@ -14,7 +14,9 @@ from soccermaster_hf.geometry import (
     CameraCalibrator,
     PitchModel,
     PitchObservations,
+    SolverConfig,
     calibrate,
+    calibrate_predicted,
     evaluate_cameras,
     mirror_camera,
     score_frame,
@@ -234,3 +236,43 @@ def test_real_worldcup_subset_floor(wc14_dir):
     assert metric.completeness == 1.0
     assert metric.final[5.0] >= WC14_SUBSET_FLOOR, metric.summary()
     assert not math.isnan(metric.accuracy[20.0])
+
+
+def _visible_keypoints(truth):
+    uv, valid = truth.project(PitchModel().keypoints())
+    inside = valid & (uv[:, 0] >= 0) & (uv[:, 0] < WIDTH) & (uv[:, 1] >= 0) & (uv[:, 1] < HEIGHT)
+    return {int(i): (uv[i, 0], uv[i, 1], 0.9) for i in np.flatnonzero(inside)}
+
+
+def test_keypoints_with_wrong_identities_are_dropped_by_ransac():
+    """A model's keypoints: a third of them carry another keypoint's position (wrong identity)."""
+    truth = broadcast_camera(x=-20.0, target=(-38.0, 0.0), focal=1400.0)
+    kp = _visible_keypoints(truth)
+    names = sorted(kp)
+    assert len(names) >= 9
+    swapped = names[1:4]  # rotate three identities
+    moved = {swapped[0]: kp[swapped[1]], swapped[1]: kp[swapped[2]], swapped[2]: kp[swapped[0]]}
+    kp.update(moved)
+    observations = PitchObservations.from_pixels((WIDTH, HEIGHT), keypoints=kp)
+    result = calibrate(observations)
+    assert result.success, result.failure
+    assert {f"keypoint {i}" for i in swapped} <= set(result.outlier_classes)
+    np.testing.assert_allclose(result.camera.position, truth.position, atol=0.3)
+    without_ransac = calibrate(observations, SolverConfig(keypoint_ransac_px=0.0))
+    assert not without_ransac.success or np.abs(without_ransac.camera.position - truth.position).max() > 0.3
+
+
+def test_calibrate_predicted_falls_back_to_the_consistent_kind():
+    truth = broadcast_camera(x=-20.0, target=(-38.0, 0.0), focal=1400.0)
+    kp = _visible_keypoints(truth)
+    # lines from another camera: consistent among themselves, contradicting the keypoints
+    other = observe(broadcast_camera(x=25.0, target=(40.0, 5.0), focal=1600.0))
+    observations = PitchObservations.from_pixels((WIDTH, HEIGHT), keypoints=kp,
+                                                 lines={k: v for k, v in other.lines.items()})
+    assert not calibrate(observations).success
+    result = calibrate_predicted(observations)
+    assert result.success, result.failure
+    assert result.method.endswith("+keypoints_only")
+    np.testing.assert_allclose(result.camera.position, truth.position, atol=0.3)
+    # good observations are used as they are
+    assert calibrate_predicted(observe(truth)).method in ("homography", "prior_search")

@@ -16,6 +16,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--max-frames", type=int, default=250, help="Analyse at most this many frames.")
     parser.add_argument("--batch-size", type=int, default=4)
     parser.add_argument("--seed", type=int, default=0, help="Seed of the --demo clip.")
+    parser.add_argument("--precision", choices=["auto", "fp32", "bf16"], default="auto",
+                        help="Backbone precision (auto: bf16 on CPUs with native bfloat16 instructions).")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -27,7 +29,8 @@ def run(args: argparse.Namespace) -> int:
         return 2
     try:
         summary = analyze(args.input, args.model, args.out, threshold=args.threshold, max_frames=args.max_frames,
-                          batch_size=args.batch_size, demo=args.demo, seed=args.seed)
+                          batch_size=args.batch_size, demo=args.demo, seed=args.seed,
+                          precision=args.precision)
     except (FileNotFoundError, ValueError, VideoDecodingError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1

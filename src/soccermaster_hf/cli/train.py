@@ -11,7 +11,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("train_dirs", nargs="+", help="Folders of SoccerNet-GSR clips (e.g. a `soccermaster synth` output).")
     parser.add_argument("--output", "-o", required=True, help="Run folder: checkpoints, metrics.csv, final model.")
     parser.add_argument("--model", default=None, help="Start from this SoccerMasterForPreTraining folder / Hub id.")
-    parser.add_argument("--preset", default="tiny", choices=["tiny", "small"], help="Configuration without --model.")
+    parser.add_argument("--preset", default="tiny", choices=["tiny", "small", "default"], help="Configuration without --model.")
     parser.add_argument("--max-steps", type=int, default=100)
     parser.add_argument("--batch-size", type=int, default=1, help="Spatial clips per step.")
     parser.add_argument("--clip-length", type=int, default=4, help="Frames per spatial clip.")

@@ -28,7 +28,7 @@ from ..analyze import _iou
 from ..data.soccernet_gsr import SoccerNetGSRClips
 from ..geometry.metric import evaluate_cameras
 from ..geometry.observations import PitchObservations
-from ..geometry.solver import calibrate
+from ..geometry.solver import calibrate_predicted
 from ..modeling import SoccerMasterForPreTraining
 from ..modeling.configuration_soccermaster import ROLE_NAMES
 from ..modeling.pitch_definitions import LINE_CLASSES
@@ -127,7 +127,7 @@ def evaluate(model_or_path, data: Path, threshold: float = 0.5, calibration: boo
         observations = PitchObservations.from_pixels(
             (960, 540), lines={k: np.array([p[:2] for p in v]) for k, v in pitch["lines"].items()},
             keypoints=pitch["keypoints"])
-        result = calibrate(observations)
+        result = calibrate_predicted(observations)
         key = f"{sample['clip']}/{int(sample['frame_indices'][0]) + 1:06d}"
         cameras[key] = result.camera if result.success else None
         gt_lines[key] = json.loads((data / sample["clip"] / "calibration" /

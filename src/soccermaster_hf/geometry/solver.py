@@ -64,6 +64,7 @@ __all__ = [
     "CameraCalibrator",
     "SolverConfig",
     "calibrate",
+    "calibrate_predicted",
     "homography_from_constraints",
     "camera_from_homography",
     "mirror_camera",
@@ -95,7 +96,8 @@ class CalibrationResult:
         class_errors: largest residual (pixels) per observed class.
         outlier_classes: classes rejected as outliers by RANSAC / consistency checks.
         mirrored: whether the camera was swapped to its mirror solution (ambiguous labels).
-        method: ``"homography"`` or ``"prior_search"`` (how the refinement was initialised).
+        method: ``"homography"``, ``"prior_search"`` or ``"previous_frame"`` (how the refinement was initialised;
+            :func:`calibrate_predicted` appends ``"+keypoints_only"`` / ``"+lines_only"``).
         time_ms: wall time of the call.
     """
 
@@ -143,6 +145,10 @@ class SolverConfig:
             element, and reports ``inconsistent_observations`` when one exceeds this (points far beyond a segment's
             end or on the unpainted part of a penalty arc, e.g. a centre circle + penalty arc view that the line
             residuals alone cannot pin down). ``0`` disables the check.
+        keypoint_ransac_px: with 5 or more ground keypoints, fit a pitch-to-image homography to them with OpenCV's
+            RANSAC at this reprojection threshold (pixels, scaled by image width / 960) first and drop the keypoints
+            it rejects (reported in ``outlier_classes`` as ``"keypoint <index>"``). Predicted keypoints with a wrong
+            identity otherwise pull every camera off (the class RANSAC only samples line classes). ``0`` disables it.
     """
 
     loss: str = "soft_l1"
@@ -163,6 +169,7 @@ class SolverConfig:
     tolerance: float = 1e-6
     good_rms_px: float = 6.0
     max_extent_error_px: float = 30.0
+    keypoint_ransac_px: float = 15.0
 
 
 # ======================================================================================================== helpers
@@ -680,13 +687,18 @@ class CameraCalibrator:
         self.pitch = pitch or PitchModel()
 
     # ------------------------------------------------------------------------------------------------ public API
-    def calibrate(self, observations: PitchObservations) -> CalibrationResult:
-        """Calibrate one frame; never raises for bad input (returns a result with ``failure``)."""
+    def calibrate(self, observations: PitchObservations, initial_camera: Camera | None = None) -> CalibrationResult:
+        """Calibrate one frame; never raises for bad input (returns a result with ``failure``).
+
+        ``initial_camera`` (e.g. the previous frame's camera of a video): refined first; when it fits the observations
+        to ``good_rms_px`` the search over homographies and priors is skipped (``method="previous_frame"``), which
+        makes video calibration several times faster. All the checks of a full solve still apply.
+        """
         start = time.perf_counter()
         try:
             with warnings.catch_warnings(), np.errstate(all="ignore"):
                 warnings.simplefilter("ignore", RuntimeWarning)
-                result = self._calibrate(observations)
+                result = self._calibrate(observations, initial_camera)
         except Exception as error:  # noqa: BLE001 - the contract is "explicit failure objects, never an exception"
             result = CalibrationResult(None, CalibrationFailure("internal_error", f"{type(error).__name__}: {error}"))
         result.time_ms = (time.perf_counter() - start) * 1000.0
@@ -966,15 +978,37 @@ class CameraCalibrator:
         )
         return sol.x, float(sol.cost)
 
-    def _calibrate(self, obs: PitchObservations) -> CalibrationResult:
+    def _keypoint_inliers(self, obs: PitchObservations) -> tuple[PitchObservations, list[str]]:
+        """``obs`` without the ground keypoints that a RANSAC homography rejects (see ``keypoint_ransac_px``)."""
+        import cv2
+
+        kp_all = self.pitch.keypoints()
+        ground = [i for i, v in obs.keypoints.items() if kp_all[i][2] == 0.0 and v[2] > 0.0]
+        if self.config.keypoint_ransac_px <= 0 or len(ground) < 5:
+            return obs, []
+        world = np.array([kp_all[i][:2] for i in ground], dtype=np.float64)
+        image = np.array([obs.keypoints[i][:2] for i in ground], dtype=np.float64)
+        threshold = self.config.keypoint_ransac_px * obs.image_size[0] / 960.0
+        homography, mask = cv2.findHomography(world, image, cv2.RANSAC, threshold, maxIters=2000, confidence=0.999)
+        if homography is None or mask is None or int(mask.sum()) < 4:
+            return obs, []
+        dropped = [f"keypoint {i}" for i, keep in zip(ground, mask.ravel().astype(bool)) if not keep]
+        return (_without(obs, dropped), dropped) if dropped else (obs, [])
+
+    def _calibrate(self, obs: PitchObservations, initial_camera: Camera | None = None) -> CalibrationResult:
         bad = self._check_input(obs)
         if bad is not None:
             return bad
+        obs, keypoint_outliers = self._keypoint_inliers(obs)
         classes = sorted(obs.lines)
         problem = _Problem(obs, self.pitch, self.config, classes)
         method = "homography"
         best_x, best_cost = None, math.inf
-        for tier in (0, 1):
+        if initial_camera is not None:
+            x, cost = self._refine(problem, initial_camera, self.config.max_nfev, loss="linear")
+            if np.all(np.isfinite(x)) and problem.rms(x) <= self.config.good_rms_px:
+                best_x, best_cost, method = x, cost, "previous_frame"
+        for tier in (0, 1) if best_x is None else ():
             cams = [c for h in self._homographies(obs, classes, tier) for c in self._homography_cameras(obs, h)]
             for x0 in self._best_starts(problem, cams, keep=2):
                 x, cost = self._refine(problem, problem.camera(x0), self.config.max_nfev, loss="linear")
@@ -984,7 +1018,7 @@ class CameraCalibrator:
                     break
             if best_x is not None and problem.rms(best_x) <= self.config.good_rms_px:
                 break
-        if best_x is None or problem.rms(best_x) > self.config.good_rms_px:
+        if best_x is None or (method != "previous_frame" and problem.rms(best_x) > self.config.good_rms_px):
             # no homography, or a poor fit: search from broadcast priors
             for x0 in self._best_starts(problem, self._prior_cameras(obs, classes), keep=3):
                 x, cost = self._refine(problem, problem.camera(x0), self.config.max_nfev, loss="linear")
@@ -1071,7 +1105,8 @@ class CameraCalibrator:
         mirrored = False
         if self.config.prefer_main_side and camera.position[1] < 0 and all(MIRROR_CLASS[c] == c for c in classes):
             camera, mirrored = mirror_camera(camera), True
-        return CalibrationResult(camera, None, rms, errors, outliers, mirrored, method)
+        return CalibrationResult(camera, None, rms, errors, sorted(set(outliers) | set(keypoint_outliers)), mirrored,
+                                 method)
 
     def _extent_errors(self, camera: Camera, obs: PitchObservations, classes: Iterable[str]) -> dict[str, float]:
         """Largest distance (px) of each observed class's points to its projected, clipped element (metric rule)."""
@@ -1206,3 +1241,49 @@ def _conic_line_intersections(conic: np.ndarray, line: np.ndarray) -> tuple[np.n
 def calibrate(observations: PitchObservations, config: SolverConfig | None = None) -> CalibrationResult:
     """Convenience wrapper: ``CameraCalibrator(config).calibrate(observations)``."""
     return CameraCalibrator(config).calibrate(observations)
+
+
+def calibrate_predicted(observations: PitchObservations, config: SolverConfig | None = None,
+                        initial_camera: Camera | None = None, first: str = "all") -> CalibrationResult:
+    """Calibrate from a *model's* keypoints and lines, where one kind can be systematically worse than the other.
+
+    Tries all observations first; when that fails as ``inconsistent_observations`` or ``degenerate_geometry``, tries
+    the keypoints alone, then the lines alone, and returns the first success (its ``method`` says which subset,
+    e.g. ``"homography+keypoints_only"``). Otherwise returns the failure of the full set. ``initial_camera``: see
+    :meth:`CameraCalibrator.calibrate`. ``first`` (``"all"``, ``"keypoints_only"`` or ``"lines_only"``) moves that
+    subset to the front, e.g. the one that worked on the previous frame of a video.
+    """
+    subsets = {
+        "all": observations,
+        "keypoints_only": PitchObservations(observations.image_size, {}, dict(observations.keypoints),
+                                            dict(observations.skipped), observations.source),
+        "lines_only": PitchObservations(observations.image_size, dict(observations.lines), {},
+                                        dict(observations.skipped), observations.source),
+    }
+    if first not in subsets:
+        raise ValueError(f"first must be one of {sorted(subsets)}, got {first!r}")
+    order = [first] + [name for name in subsets if name != first]
+    calibrator = CameraCalibrator(config)
+    full_result, spent = None, 0.0
+    for name in order:
+        subset = subsets[name]
+        if name != "all" and (not subset.keypoints and not subset.lines
+                              or (subset.keypoints == observations.keypoints and subset.lines == observations.lines)):
+            continue
+        result = calibrator.calibrate(subset, initial_camera)
+        spent += result.time_ms
+        if name == "all":
+            full_result = result
+            if not result.success and result.failure.reason not in ("inconsistent_observations",
+                                                                    "degenerate_geometry"):
+                break  # e.g. too few observations: a subset has even fewer
+        if result.success:
+            if name != "all":
+                result.method = f"{result.method}+{name}"
+            result.time_ms = spent
+            return result
+    if full_result is None:
+        full_result = calibrator.calibrate(observations, initial_camera)
+        spent += full_result.time_ms
+    full_result.time_ms = spent
+    return full_result

@@ -212,6 +212,13 @@ class SoccerMasterDetectionConfig(PreTrainedConfig):
             loss weights (authors: 2, 5, 2, 2, 1, 1, 1; team is ours: 1).
         focal_alpha, focal_gamma: sigmoid focal loss parameters (0.25, 2).
         auxiliary_loss (`bool`, *optional*, defaults to `True`): losses on every decoder layer.
+        two_stage (`bool`, *optional*, defaults to `False`): query selection instead of learned queries (ours; the
+            authors' head uses learned queries). Every F_spa token predicts objectness and a box around its own
+            location (Deformable DETR's two-stage proposals); the `num_queries` best tokens start the decoder with
+            their boxes as reference points and their features as content (RT-DETR's query selection). The token
+            predictions get their own Hungarian loss (`enc_loss_*`). Converges far faster from scratch.
+        two_stage_anchor_size (`float`, *optional*, defaults to 0.05): width and height prior of a token's proposal
+            (normalised), doubled per extra feature level.
     """
 
     model_type = "soccermaster_detection"
@@ -254,6 +261,8 @@ class SoccerMasterDetectionConfig(PreTrainedConfig):
     focal_alpha: float = 0.25
     focal_gamma: float | int = 2.0
     auxiliary_loss: bool = True
+    two_stage: bool = False
+    two_stage_anchor_size: float = 0.05
 
     @property
     def class_names(self) -> list[str]:
@@ -274,6 +283,8 @@ class SoccerMasterDetectionConfig(PreTrainedConfig):
                                  f"attention heads ({heads}).")
         if self.decoder_layers < 1 or self.num_queries < 1 or self.num_feature_levels < 1 or self.encoder_layers < 0:
             raise ValueError("detection head needs >= 1 decoder layer, query and feature level, and >= 0 encoder layers.")
+        if not 0 < self.two_stage_anchor_size < 1:
+            raise ValueError(f"two_stage_anchor_size must be in (0, 1), got {self.two_stage_anchor_size}.")
 
 
 @strict
@@ -289,7 +300,14 @@ class SoccerMasterPitchConfig(PreTrainedConfig):
             convolution of each x2 stage, before PixelShuffle divides them by 4 (hard-coded in the authors' code).
         batch_norm_eps (`float`, *optional*, defaults to 1e-5): BatchNorm epsilon.
         heatmap_sigma (`float`, *optional*, defaults to 2.0): Gaussian sigma of the targets, in heatmap pixels.
-        keypoint_loss_coefficient, line_loss_coefficient (`float`, *optional*, defaults to 1.0): MSE loss weights.
+        keypoint_loss_coefficient, line_loss_coefficient (`float`, *optional*, defaults to 1.0): loss weights.
+        heatmap_loss (`str`, *optional*, defaults to `"mse"`): `"mse"` (the authors') or `"cross_entropy"` (ours:
+            soft-target cross-entropy over the keypoint softmax, binary cross-entropy on the line sigmoids). MSE
+            averaged over mostly-background pixels gives the Gaussians tiny gradients; trained from scratch, the heads
+            then collapse to "background everywhere" for a long time.
+        heatmap_foreground_weight (`float`, *optional*, defaults to 0.0): extra weight of foreground pixels: each
+            pixel's loss is multiplied by `1 + heatmap_foreground_weight * (target mass of its non-background
+            channels)`.
         keypoint_threshold (`float`, *optional*, defaults to 0.1): confidence threshold of post-processing.
     """
 
@@ -304,11 +322,17 @@ class SoccerMasterPitchConfig(PreTrainedConfig):
     keypoint_loss_coefficient: float | int = 1.0
     line_loss_coefficient: float | int = 1.0
     keypoint_threshold: float = 0.1
+    heatmap_loss: str = "mse"
+    heatmap_foreground_weight: float | int = 0.0
 
     def validate_architecture(self) -> None:
         super().validate_architecture()
         if len(self.stage_channels) != 3 or any(int(c) % 4 for c in self.stage_channels):
             raise ValueError(f"stage_channels must be 3 multiples of 4 (PixelShuffle x2), got {self.stage_channels}.")
+        if self.heatmap_loss not in ("mse", "cross_entropy"):
+            raise ValueError(f"heatmap_loss must be 'mse' or 'cross_entropy', got {self.heatmap_loss!r}.")
+        if self.heatmap_foreground_weight < 0:
+            raise ValueError(f"heatmap_foreground_weight must be >= 0, got {self.heatmap_foreground_weight}.")
 
 
 @strict

@@ -15,6 +15,9 @@ Label handling (`prepare_detection_labels`) is strict and explicit instead of fa
   a 1-digit number trains the units digit only (tens = none), as the authors do;
 * ball targets (`class_labels == 1`) are dropped (and counted) when the head does not detect the ball.
 
+With `two_stage=True` the per-token proposals get the same Hungarian class/box loss (`enc_loss_ce`, `enc_loss_bbox`,
+`enc_loss_giou`, as Deformable DETR's two-stage variant does).
+
 Ships as Hub remote code.
 """
 
@@ -201,6 +204,8 @@ class SoccerMasterDetectionLoss(nn.Module):
         else:
             losses["loss_giou"] = source_boxes.sum() * 0.0
         for name, output_key, target_key in ATTRIBUTES:
+            if output_key not in outputs:  # two-stage token proposals: boxes and classes only
+                continue
             predicted = outputs[output_key][batch_index, query_index]
             wanted = torch.cat([t[target_key][j] for t, (_, j) in zip(targets, indices)])
             # attributes are learned on matched *person* queries only
@@ -218,8 +223,15 @@ class SoccerMasterDetectionLoss(nn.Module):
             for index, auxiliary in enumerate(head_output.get("auxiliary_outputs") or []):
                 for key, value in self.single_layer(auxiliary, targets, num_boxes).items():
                     loss_dict[f"{key}_{index}"] = value
-        total = sum(self.weights[key.rsplit("_", 1)[0] if key[-1].isdigit() else key] * value
-                    for key, value in loss_dict.items())
+        if head_output.get("encoder_outputs") is not None:
+            for key, value in self.single_layer(head_output["encoder_outputs"], targets, num_boxes).items():
+                loss_dict[f"enc_{key}"] = value
+
+        def weight(key: str) -> float:
+            key = key.removeprefix("enc_")
+            return self.weights[key.rsplit("_", 1)[0] if key[-1].isdigit() else key]
+
+        total = sum(weight(key) * value for key, value in loss_dict.items())
         loss_dict["dropped_targets"] = torch.tensor(float(dropped), device=logits.device)
         return total, loss_dict
 

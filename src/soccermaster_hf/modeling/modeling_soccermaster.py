@@ -469,6 +469,14 @@ class SoccerMasterPreTrainedModel(PreTrainedModel):
     def _vision_config(self) -> SoccerMasterVisionConfig:
         return self.config.vision_config if hasattr(self.config, "vision_config") else self.config
 
+    def _initialize_weights(self, module: nn.Module, is_custom_code: bool = False) -> None:
+        # transformers treats classes outside its tree as "custom code" and then skips `_init_weights` for every module
+        # whose *direct* parameters are all flagged, which includes parameter-less containers such as the detection
+        # head and Deformable-DETR's attention (so their grid-initialised sampling offsets and the focal prior were
+        # silently never applied). Our `_init_weights` only uses `transformers.initialization`, which already leaves
+        # checkpoint-loaded tensors untouched, so the shortcut is not needed.
+        super()._initialize_weights(module, is_custom_code=False)
+
     @torch.no_grad()
     def _init_weights(self, module: nn.Module) -> None:
         """SigLIP's initialisation for the SigLIP parts; identity start (zero gate, zero table) for the temporal ones."""

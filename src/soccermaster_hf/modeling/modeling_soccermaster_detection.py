@@ -11,7 +11,9 @@ transformers' `DeformableDetrForObjectDetection` and follows the authors' ``Defo
 * the memory of the decoder is the projected map *without* position embedding when there is no encoder;
 * extra per-query heads: roles (6), jersey number as a whole (101) and as two digits (10 + 11), and a team head
   (left / right / none) that the authors do not have;
-* outputs keep the input's leading axes: `(batch, [frames,] num_queries, ...)`.
+* outputs keep the input's leading axes: `(batch, [frames,] num_queries, ...)`;
+* optional (`two_stage=True`, ours) query selection: Deformable DETR's two-stage token proposals with RT-DETR's
+  (Zhao et al. 2024) content = selected token features, position = MLP(reference box).
 
 Ships as Hub remote code: sibling-relative imports only.
 """
@@ -47,7 +49,7 @@ class SoccerMasterObjectDetectionOutput(ModelOutput):
     loss (`torch.FloatTensor` of shape `()`, *optional*): weighted total loss, returned when `labels` are given.
     loss_dict (`dict[str, torch.FloatTensor]`, *optional*): every unweighted loss term (`loss_ce`, `loss_bbox`,
         `loss_giou`, `loss_role`, `loss_jersey`, `loss_jersey_tens`, `loss_jersey_units`, `loss_team`, and the same
-        with suffix `_{i}` for auxiliary decoder layers).
+        with suffix `_{i}` for auxiliary decoder layers; `enc_loss_*` for the two-stage token proposals).
     logits (`torch.FloatTensor` of shape `(..., num_queries, num_classes)`): class logits (sigmoid; "person" [, "ball"]).
     pred_boxes (`torch.FloatTensor` of shape `(..., num_queries, 4)`): normalised `(center_x, center_y, width, height)`.
     role_logits (`(..., num_queries, 6)`): ball, goalkeeper, other, player, referee, none.
@@ -57,7 +59,8 @@ class SoccerMasterObjectDetectionOutput(ModelOutput):
     team_logits (`(..., num_queries, 3)`): left, right, none.
     last_hidden_state (`(..., num_queries, detection_hidden_size)`): last decoder states (query embeddings for
         association / tracking).
-    init_reference_points (`(..., num_queries, 2)`): initial reference points.
+    init_reference_points (`(..., num_queries, 2)`, or `(..., num_queries, 4)` boxes with `two_stage`): initial
+        reference points.
     auxiliary_outputs (`list[dict]`, *optional*): the outputs of earlier decoder layers (same keys).
     spatial_hidden_state (`(..., num_patches, hidden_size)`): F_spa from the backbone.
     """
@@ -127,8 +130,16 @@ class SoccerMasterDetectionHead(nn.Module):
         # level embeddings only matter to the encoder (the authors' released head has neither)
         uses_levels = config.encoder_layers > 0
         self.level_embed = nn.Parameter(torch.zeros(config.num_feature_levels, hidden)) if uses_levels else None
-        self.query_embed = nn.Embedding(config.num_queries, 2 * hidden)
-        self.reference_points = nn.Linear(hidden, 2)
+        if config.two_stage:
+            # query selection (Deformable DETR two-stage proposals + RT-DETR's content/position split)
+            self.enc_output = nn.Linear(hidden, hidden)
+            self.enc_output_norm = nn.LayerNorm(hidden)
+            self.enc_class_embed = nn.Linear(hidden, config.num_classes)
+            self.enc_bbox_embed = DeformableDetrMLPPredictionHead(hidden, hidden, 4, num_layers=3)
+            self.query_pos_head = DeformableDetrMLPPredictionHead(4, 2 * hidden, hidden, num_layers=2)
+        else:
+            self.query_embed = nn.Embedding(config.num_queries, 2 * hidden)
+            self.reference_points = nn.Linear(hidden, 2)
         self.encoder_layers = nn.ModuleList(
             [DeformableDetrEncoderLayer(self.deformable_config) for _ in range(config.encoder_layers)]
         )
@@ -221,13 +232,20 @@ class SoccerMasterDetectionHead(nn.Module):
                                spatial_shapes=spatial_shapes, spatial_shapes_list=spatial_shapes_list,
                                level_start_index=level_start_index)
 
-        query_position, target = torch.split(self.query_embed.weight, self.config.hidden_size, dim=1)
-        query_position = query_position.unsqueeze(0).expand(num_images, -1, -1)
-        hidden_states = target.unsqueeze(0).expand(num_images, -1, -1)
-        reference = self.reference_points(query_position).sigmoid()
+        encoder_outputs = None
+        if self.config.two_stage:
+            hidden_states, reference, encoder_outputs = self._select_queries(memory, spatial_shapes_list)
+            query_position = self.query_pos_head(reference)
+        else:
+            query_position, target = torch.split(self.query_embed.weight, self.config.hidden_size, dim=1)
+            query_position = query_position.unsqueeze(0).expand(num_images, -1, -1)
+            hidden_states = target.unsqueeze(0).expand(num_images, -1, -1)
+            reference = self.reference_points(query_position).sigmoid()
         init_reference = reference
         per_layer = []
         for index, layer in enumerate(self.decoder_layers):
+            if self.config.two_stage and index > 0:
+                query_position = self.query_pos_head(reference)  # RT-DETR: positions follow the refined boxes
             # (images, queries, 2 or 4) -> (images, queries, levels, 2 or 4): no padding, valid ratios are 1
             reference_input = reference[:, :, None].expand(-1, -1, len(maps), -1)
             hidden_states = layer(
@@ -248,7 +266,36 @@ class SoccerMasterDetectionHead(nn.Module):
         output = dict(per_layer[-1])
         output["init_reference_points"] = init_reference
         output["auxiliary_outputs"] = per_layer[:-1]
+        if encoder_outputs is not None:
+            output["encoder_outputs"] = encoder_outputs
         return output
+
+    def _select_queries(self, memory: torch.Tensor, spatial_shapes_list) -> tuple[torch.Tensor, torch.Tensor, dict]:
+        """Two-stage query selection: per-token proposals, the `num_queries` best become the decoder's queries.
+
+        Returns `(content (images, queries, hidden), reference boxes (images, queries, 4) cxcywh detached,
+        {"logits", "pred_boxes"} of every token for the encoder loss)`.
+        """
+        proposals = []
+        for level, (height, width) in enumerate(spatial_shapes_list):
+            grid_y, grid_x = torch.meshgrid(
+                torch.arange(height, dtype=memory.dtype, device=memory.device),
+                torch.arange(width, dtype=memory.dtype, device=memory.device),
+                indexing="ij",
+            )
+            centres = torch.stack([(grid_x.reshape(-1) + 0.5) / width, (grid_y.reshape(-1) + 0.5) / height], -1)
+            sizes = torch.full_like(centres, self.config.two_stage_anchor_size * 2.0**level)
+            proposals.append(torch.cat([centres, sizes], -1))
+        # (tokens, 4) in inverse-sigmoid space, as Deformable DETR's gen_encoder_output_proposals
+        anchors = inverse_sigmoid(torch.cat(proposals, 0))[None]
+        features = self.enc_output_norm(self.enc_output(memory))
+        token_logits = self.enc_class_embed(features)
+        token_box_logits = self.enc_bbox_embed(features) + anchors
+        count = min(self.config.num_queries, features.shape[1])
+        best = token_logits.max(-1).values.topk(count, dim=1).indices  # (images, queries)
+        reference = torch.gather(token_box_logits, 1, best[..., None].expand(-1, -1, 4)).sigmoid().detach()
+        content = torch.gather(features, 1, best[..., None].expand(-1, -1, features.shape[-1])).detach()
+        return content, reference, {"logits": token_logits, "pred_boxes": token_box_logits.sigmoid()}
 
 
 class SoccerMasterForObjectDetection(SoccerMasterPreTrainedModel):
@@ -356,15 +403,22 @@ def init_detection_weights(module: nn.Module) -> None:
     elif isinstance(module, SoccerMasterDetectionHead):
         if module.level_embed is not None:
             init.normal_(module.level_embed)
-        init.normal_(module.query_embed.weight)
-        init.xavier_uniform_(module.reference_points.weight)
-        init.constant_(module.reference_points.bias, 0.0)
         prior = -math.log((1 - 0.01) / 0.01)  # focal-loss prior probability 0.01
+        if module.config.two_stage:
+            init.constant_(module.enc_class_embed.bias, prior)
+            init.constant_(module.enc_bbox_embed.layers[-1].weight, 0.0)
+            init.constant_(module.enc_bbox_embed.layers[-1].bias, 0.0)  # start at the token's anchor box
+        else:
+            init.normal_(module.query_embed.weight)
+            init.xavier_uniform_(module.reference_points.weight)
+            init.constant_(module.reference_points.bias, 0.0)
         for linear in module.class_embed:
             init.constant_(linear.bias, prior)
         for mlp in module.bbox_embed:
             init.constant_(mlp.layers[-1].weight, 0.0)
-            init.copy_(mlp.layers[-1].bias, torch.tensor([0.0, 0.0, -2.0, -2.0]))
+            # learned queries: a small-box prior; selected queries: keep the selected proposal (zero delta)
+            bias = [0.0, 0.0, 0.0, 0.0] if module.config.two_stage else [0.0, 0.0, -2.0, -2.0]
+            init.copy_(mlp.layers[-1].bias, torch.tensor(bias))
         for projection in module.input_proj:
             init.xavier_uniform_(projection[0].weight, gain=1)
             init.constant_(projection[0].bias, 0)

@@ -18,7 +18,7 @@ from transformers.utils import ModelOutput
 from .configuration_soccermaster import EVENT_KEYWORDS, SoccerMasterConfig, SoccerMasterEventConfig
 from .modeling_soccermaster import SoccerMasterPreTrainedModel, SoccerMasterVisionModel
 from .modeling_soccermaster_detection import SoccerMasterDetectionHead, init_detection_weights
-from .modeling_soccermaster_pitch import SoccerMasterPixelShuffleHead, masked_heatmap_mse, pitch_targets
+from .modeling_soccermaster_pitch import SoccerMasterPixelShuffleHead, pitch_heatmap_losses, pitch_targets
 
 
 def build_text_encoder(config) -> nn.Module | None:
@@ -421,9 +421,7 @@ class SoccerMasterForPreTraining(SoccerMasterPreTrainedModel):
                 targets = pitch_targets(pitch_labels, keypoints.shape[0], pitch.num_keypoints, pitch.num_lines,
                                         keypoints.shape[-2], keypoints.shape[-1], float(pitch.heatmap_sigma),
                                         keypoints.device)
-                loss_dict["loss_keypoints"] = masked_heatmap_mse(keypoints, targets["keypoints"],
-                                                                 targets["keypoint_mask"])
-                loss_dict["loss_lines"] = masked_heatmap_mse(lines, targets["lines"], targets["line_mask"])
+                loss_dict.update(pitch_heatmap_losses(keypoints, lines, targets, pitch))
                 weighted.append(pitch.keypoint_loss_coefficient * loss_dict["loss_keypoints"])
                 weighted.append(pitch.line_loss_coefficient * loss_dict["loss_lines"])
         if semantic_pixel_values is not None:

@@ -27,6 +27,33 @@ SOCCERMASTER_STD = (0.5, 0.5, 0.5)
 RESIZE_MODES = ("warp", "letterbox")
 
 
+def _refine_peaks(maps: torch.Tensor, ys: torch.Tensor, xs: torch.Tensor, subpixel: bool = True
+                  ) -> tuple[torch.Tensor, torch.Tensor]:
+    """Sub-pixel `(y, x)` of the peaks `(ys[c], xs[c])` of channels `maps[c]`: a parabola through the logarithms of the
+    peak and its two neighbours along each axis (exact for a Gaussian), offset clamped to half a pixel; integer
+    positions when `subpixel` is off or a neighbour is missing (border) or the peak is not a strict maximum."""
+    ys_f, xs_f = ys.float(), xs.float()
+    if not subpixel:
+        return ys_f, xs_f
+    channels = torch.arange(maps.shape[0], device=maps.device)
+    height, width = maps.shape[-2:]
+    logs = torch.log(maps.float().clamp_min(1e-12))
+
+    def offset(before: torch.Tensor, centre: torch.Tensor, after: torch.Tensor, inside: torch.Tensor) -> torch.Tensor:
+        curvature = before - 2 * centre + after
+        delta = 0.5 * (before - after) / curvature.where(curvature < 0, torch.ones_like(curvature))
+        return torch.where(inside & (curvature < 0), delta.clamp(-0.5, 0.5), torch.zeros_like(delta))
+
+    centre = logs[channels, ys, xs]
+    inside_x = (xs > 0) & (xs < width - 1)
+    inside_y = (ys > 0) & (ys < height - 1)
+    left = logs[channels, ys, (xs - 1).clamp(min=0)]
+    right = logs[channels, ys, (xs + 1).clamp(max=width - 1)]
+    up = logs[channels, (ys - 1).clamp(min=0), xs]
+    down = logs[channels, (ys + 1).clamp(max=height - 1), xs]
+    return ys_f + offset(up, centre, down, inside_y), xs_f + offset(left, centre, right, inside_x)
+
+
 class SoccerMasterImageProcessorKwargs(ImagesKwargs, total=False):
     """Extra keyword arguments of [`SoccerMasterImageProcessor`].
 
@@ -324,6 +351,7 @@ class SoccerMasterImageProcessor(TorchvisionBackend):
         keypoint_names: list[str] | None = None,
         line_names: list[str] | None = None,
         resize_mode: str | None = None,
+        subpixel: bool = True,
     ) -> list[dict]:
         """Named pitch keypoints and line endpoints from [`SoccerMasterForPitchRegistration`] heatmaps.
 
@@ -332,6 +360,8 @@ class SoccerMasterImageProcessor(TorchvisionBackend):
         `threshold`. Heatmap pixel `(i, j)` covers processed-image pixels `2i .. 2i + 2` (the heads predict at half the
         input resolution); coordinates are returned as `(x, y)` in original pixels when `target_sizes` is given, else in
         processed-image pixels. Names default to indices; pass `model.keypoint_names` / `model.line_names`.
+        With `subpixel` (default) each peak is refined by a log-parabola fit to its 3x3 neighbourhood (exact for a
+        Gaussian peak; one heatmap pixel is 2 input pixels, ~5 pixels of a 960-wide frame at 384 px input).
 
         Returns one dict per image/frame: `keypoints` `{name: (x, y, score)}` and `lines`
         `{name: [(x, y, score), (x, y, score)]}`.
@@ -350,12 +380,13 @@ class SoccerMasterImageProcessor(TorchvisionBackend):
 
             def to_pixels(ys: torch.Tensor, xs: torch.Tensor, size=original) -> torch.Tensor:
                 # heatmap pixel centre -> processed-image pixel coordinates (continuous)
-                points = torch.stack([(xs.float() + 0.5) * stride_x, (ys.float() + 0.5) * stride_y], -1)
+                points = torch.stack([(xs + 0.5) * stride_x, (ys + 0.5) * stride_y], -1)
                 return points if size is None else self.points_to_original(points, size, resize_mode)
 
             maps = keypoint_maps[image, : channels - 1]
             scores, flat = maps.reshape(maps.shape[0], -1).max(dim=1)
-            points = to_pixels(torch.div(flat, width, rounding_mode="floor"), flat % width)
+            ys, xs = torch.div(flat, width, rounding_mode="floor"), flat % width
+            points = to_pixels(*_refine_peaks(maps, ys, xs, subpixel))
             keypoints = {}
             for index in torch.nonzero(scores > threshold).flatten().tolist():
                 name = keypoint_names[index] if keypoint_names else index
@@ -366,8 +397,10 @@ class SoccerMasterImageProcessor(TorchvisionBackend):
                 pooled = F.max_pool2d(maps[None], kernel_size=3, stride=1, padding=1)[0]
                 peaks = torch.where(maps == pooled, maps, torch.zeros_like(maps)).reshape(maps.shape[0], -1)
                 peak_scores, peak_index = peaks.topk(2, dim=1)
-                peak_points = to_pixels(torch.div(peak_index, maps.shape[-1], rounding_mode="floor"),
-                                        peak_index % maps.shape[-1])
+                peak_ys = torch.div(peak_index, maps.shape[-1], rounding_mode="floor")
+                peak_xs = peak_index % maps.shape[-1]
+                refined = [_refine_peaks(maps, peak_ys[:, j], peak_xs[:, j], subpixel) for j in range(2)]
+                peak_points = to_pixels(torch.stack([r[0] for r in refined], 1), torch.stack([r[1] for r in refined], 1))
                 for index in range(maps.shape[0]):
                     kept = [(float(peak_points[index, j, 0]), float(peak_points[index, j, 1]),
                              float(peak_scores[index, j])) for j in range(2) if peak_scores[index, j] > threshold]

@@ -1,0 +1,311 @@
+# Copyright 2026 The soccermaster_hf developers. Licensed under the Apache License, Version 2.0.
+"""Pitch registration: keypoint and line heatmap heads on F_spa (SoccerMaster's Psi_k and Psi_l).
+
+The authors' PixelShuffle upsampler (``models/keypoints_detection.py``, ``models/lines_detection.py``): three x2 stages
+``conv3x3 -> PixelShuffle(2) -> BN -> ReLU -> conv3x3 -> BN -> ReLU`` take the patch grid to 8x its size (half the
+input resolution for patch 16), then a final conv3x3. Keypoints: 57 + background channels, **softmax over channels**;
+lines: 23 + background channels, **sigmoid**, trained on Gaussians at each line's two endpoints. Targets are Gaussians
+with sigma 2 heatmap pixels; losses are MSE masked by validity (the authors'), or, as an option of ours,
+cross-entropy with foreground weighting (`heatmap_loss="cross_entropy"`), which trains from scratch much faster.
+
+Ships as Hub remote code.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+from transformers.utils import ModelOutput
+
+from .configuration_soccermaster import SoccerMasterConfig, SoccerMasterPitchConfig
+from .modeling_soccermaster import SoccerMasterPreTrainedModel, SoccerMasterVisionModel
+from .pitch_definitions import KEYPOINT_NAMES, LINE_CLASSES
+
+
+@dataclass
+class SoccerMasterPitchRegistrationOutput(ModelOutput):
+    r"""
+    Output of [`SoccerMasterForPitchRegistration`]. Leading axes follow the input (`(batch_size, ...)` for images,
+    `(batch_size, num_frames, ...)` for clips); heatmaps are at `8 x` the patch grid (half the input resolution).
+
+    loss (`torch.FloatTensor` of shape `()`, *optional*): weighted sum of the keypoint and line losses.
+    loss_dict (`dict`, *optional*): `loss_keypoints`, `loss_lines`.
+    keypoint_heatmaps (`torch.FloatTensor` of shape `(..., num_keypoints + 1, heatmap_height, heatmap_width)`):
+        per-pixel probabilities over the 57 keypoints and background (last channel); they sum to 1 over channels.
+    line_heatmaps (`torch.FloatTensor` of shape `(..., num_lines + 1, heatmap_height, heatmap_width)`):
+        independent sigmoid maps peaking at the two endpoints of each of the 23 lines; background last.
+    spatial_hidden_state (`torch.FloatTensor`): F_spa from the backbone.
+    """
+
+    loss: torch.FloatTensor | None = None
+    loss_dict: dict | None = None
+    keypoint_heatmaps: torch.FloatTensor | None = None
+    line_heatmaps: torch.FloatTensor | None = None
+    spatial_hidden_state: torch.FloatTensor | None = None
+
+
+class SoccerMasterPixelShuffleHead(nn.Module):
+    """The authors' x8 PixelShuffle upsampler; `activation` is `"softmax"` (keypoints) or `"sigmoid"` (lines)."""
+
+    def __init__(self, config: SoccerMasterPitchConfig, in_channels: int, out_channels: int, activation: str):
+        super().__init__()
+        eps = config.batch_norm_eps
+        widths = [int(c) for c in config.stage_channels]
+
+        def stage(in_ch: int, wide: int, out_ch: int) -> nn.Sequential:
+            return nn.Sequential(
+                nn.Conv2d(in_ch, wide, kernel_size=3, padding=1),
+                nn.PixelShuffle(2),
+                nn.BatchNorm2d(wide // 4, eps=eps),
+                nn.ReLU(inplace=True),
+                nn.Conv2d(wide // 4, out_ch, kernel_size=3, padding=1),
+                nn.BatchNorm2d(out_ch, eps=eps),
+                nn.ReLU(inplace=True),
+            )
+
+        self.stage1 = stage(in_channels, widths[0], widths[0] // 4)
+        self.stage2 = stage(widths[0] // 4, widths[1], widths[1] // 4)
+        self.stage3 = stage(widths[1] // 4, widths[2], out_channels)
+        self.final_conv = nn.Sequential(nn.Conv2d(out_channels, out_channels, kernel_size=3, padding=1))
+        if activation not in ("softmax", "sigmoid"):
+            raise ValueError(f"activation must be 'softmax' or 'sigmoid', got {activation!r}")
+        self.activation = activation
+
+    def forward(self, spatial_features: torch.Tensor) -> torch.Tensor:
+        """`(images, patches, channels)` -> `(images, out_channels, 8 * grid, 8 * grid)` probabilities."""
+        num_images, num_patches, channels = spatial_features.shape
+        side = int(round(num_patches**0.5))
+        if side * side != num_patches:
+            raise ValueError(f"F_spa has {num_patches} tokens per frame, not a square grid.")
+        # (images, patches, channels) -> (images, channels, grid, grid), row-major tokens
+        grid = spatial_features.transpose(1, 2).reshape(num_images, channels, side, side)
+        logits = self.final_conv(self.stage3(self.stage2(self.stage1(grid))))
+        return logits.softmax(dim=1) if self.activation == "softmax" else logits.sigmoid()
+
+
+def gaussian_heatmaps(
+    points: torch.Tensor, valid: torch.Tensor, height: int, width: int, sigma: float
+) -> torch.Tensor:
+    """Gaussian targets: `points` `(images, channels, k, 2)` in heatmap pixels (x, y), `valid` `(images, channels, k)`.
+
+    Channel maps are the maximum over their `k` Gaussians (unnormalised peak 1); invalid points contribute nothing.
+    """
+    ys = torch.arange(height, device=points.device, dtype=points.dtype).view(1, 1, 1, height, 1)
+    xs = torch.arange(width, device=points.device, dtype=points.dtype).view(1, 1, 1, 1, width)
+    px = points[..., 0, None, None]
+    py = points[..., 1, None, None]
+    maps = torch.exp(-((xs - px) ** 2 + (ys - py) ** 2) / (2 * sigma**2))
+    maps = maps * valid[..., None, None].to(maps.dtype)
+    return maps.amax(dim=2)
+
+
+def _frame_labels(labels, count: int) -> list[dict]:
+    if len(labels) and isinstance(labels[0], (list, tuple)):
+        labels = [frame for clip in labels for frame in clip]
+    if len(labels) != count:
+        raise ValueError(f"Got {len(labels)} label dicts for {count} frames (one dict per frame).")
+    return list(labels)
+
+
+def pitch_targets(
+    labels, count: int, num_keypoints: int, num_lines: int, height: int, width: int, sigma: float, device
+) -> dict[str, torch.Tensor]:
+    """Target heatmaps and masks from per-frame labels.
+
+    Each label dict may hold `keypoints` `(num_keypoints, 2)` and `keypoint_visibility` `(num_keypoints,)`, and
+    `lines` `(num_lines, 2, 2)` endpoints with `line_visibility` `(num_lines,)`; coordinates are normalised to [0, 1]
+    of the model input (x right, y down). Points outside the image are treated as not visible. Optional
+    `keypoint_mask` / `line_mask` (`False` = unknown, excluded from the loss) and `valid` (whole frame) flags.
+    """
+    frames = _frame_labels(labels, count)
+    out = {
+        "keypoints": torch.zeros(count, num_keypoints + 1, height, width, device=device),
+        "keypoint_mask": torch.zeros(count, num_keypoints + 1, device=device),
+        "lines": torch.zeros(count, num_lines + 1, height, width, device=device),
+        "line_mask": torch.zeros(count, num_lines + 1, device=device),
+        "has_keypoints": torch.zeros(count, dtype=torch.bool, device=device),
+        "has_lines": torch.zeros(count, dtype=torch.bool, device=device),
+    }
+    scale = torch.tensor([width, height], dtype=torch.float32, device=device)
+    for index, label in enumerate(frames):
+        if not isinstance(label, dict):
+            raise ValueError(f"labels[{index}] must be a dict, got {type(label).__name__}.")
+        frame_valid = bool(label.get("valid", True))
+        for kind, number, shape in (("keypoints", num_keypoints, (num_keypoints, 1, 2)),
+                                    ("lines", num_lines, (num_lines, 2, 2))):
+            singular = kind[:-1]
+            if label.get(kind) is None or not frame_valid:
+                continue
+            coords = torch.as_tensor(label[kind], dtype=torch.float32, device=device)
+            if coords.numel() != number * shape[1] * 2:
+                expected = (number, 2) if kind == "keypoints" else (number, 2, 2)
+                raise ValueError(f"labels[{index}]['{kind}'] must have shape {expected}, got {tuple(coords.shape)}.")
+            coords = coords.reshape(shape)
+            visibility = label.get(f"{singular}_visibility")
+            visible = (torch.ones(number, dtype=torch.bool, device=device) if visibility is None
+                       else torch.as_tensor(visibility, device=device).reshape(number).bool())
+            finite = torch.isfinite(coords).all(-1)
+            if bool((visible[:, None] & ~finite).any()):
+                raise ValueError(f"labels[{index}]['{kind}'] has NaN/inf coordinates for visible entries.")
+            coords = torch.nan_to_num(coords, nan=-1.0, posinf=-1.0, neginf=-1.0)
+            inside = finite & (coords >= 0).all(-1) & (coords <= 1).all(-1)
+            point_valid = visible[:, None] & inside
+            # continuous [0, 1] -> heatmap pixel centres
+            pixels = coords * scale - 0.5
+            maps = gaussian_heatmaps(pixels[None], point_valid[None], height, width, sigma)[0]
+            target = out[kind][index]
+            target[:number] = maps
+            target[number] = (1 - maps.sum(0)).clamp(min=0) if kind == "keypoints" else (1 - maps.amax(0)).clamp(min=0)
+            mask = label.get(f"{singular}_mask")
+            channel_mask = (torch.ones(number, device=device) if mask is None
+                            else torch.as_tensor(mask, device=device, dtype=torch.float32).reshape(number))
+            out[f"{singular}_mask"][index, :number] = channel_mask
+            out[f"{singular}_mask"][index, number] = 1.0
+            out[f"has_{kind}"][index] = True
+    return out
+
+
+def masked_heatmap_mse(prediction: torch.Tensor, target: torch.Tensor, channel_mask: torch.Tensor) -> torch.Tensor:
+    """Mean squared error over the pixels of the unmasked channels (0 when nothing is supervised)."""
+    weights = channel_mask[..., None, None]
+    denominator = weights.sum() * prediction.shape[-1] * prediction.shape[-2]
+    if denominator == 0:
+        return prediction.sum() * 0.0
+    return (((prediction - target) ** 2) * weights).sum() / denominator
+
+
+def _pixel_weights(target: torch.Tensor, background_is_last: bool, foreground_weight: float) -> torch.Tensor:
+    """`(images, 1, h, w)` weights `1 + foreground_weight * foreground mass` of each target pixel."""
+    if foreground_weight == 0:
+        return torch.ones_like(target[:, :1])
+    foreground = target[:, :-1].sum(1, keepdim=True) if background_is_last else target.amax(1, keepdim=True)
+    return 1.0 + float(foreground_weight) * foreground.clamp(0, 1)
+
+
+def heatmap_cross_entropy(prediction: torch.Tensor, target: torch.Tensor, channel_mask: torch.Tensor,
+                          softmax: bool, foreground_weight: float = 0.0) -> torch.Tensor:
+    """Cross-entropy of probability heatmaps against soft targets, averaged over pixels (0 when nothing is supervised).
+
+    `softmax=True` (keypoints): `-sum_c mask_c * t_c * log p_c` per pixel (the channels are one distribution);
+    `softmax=False` (lines): binary cross-entropy per channel. Pixels are weighted by `1 + foreground_weight *
+    foreground mass` of the target; frames whose channels are all masked contribute nothing.
+    """
+    weights = channel_mask[..., None, None]
+    frames = (channel_mask.sum(-1) > 0).to(prediction.dtype)
+    denominator = frames.sum() * prediction.shape[-1] * prediction.shape[-2]
+    if denominator == 0:
+        return prediction.sum() * 0.0
+    pixel_weights = _pixel_weights(target, True, foreground_weight)
+    if softmax:
+        per_pixel = -(weights * target * torch.log(prediction.clamp_min(1e-30))).sum(1, keepdim=True)
+    else:
+        bce = nn.functional.binary_cross_entropy(prediction.float(), target.float(), reduction="none")
+        per_pixel = (weights * bce).sum(1, keepdim=True) / channel_mask.sum(-1).clamp_min(1)[:, None, None, None]
+    return (per_pixel * pixel_weights).sum() / denominator
+
+
+def pitch_heatmap_losses(keypoints: torch.Tensor, lines: torch.Tensor, targets: dict, pitch_config
+                         ) -> dict[str, torch.Tensor]:
+    """`{"loss_keypoints", "loss_lines"}` with the configured `heatmap_loss` (see `SoccerMasterPitchConfig`)."""
+    if pitch_config.heatmap_loss == "cross_entropy":
+        weight = float(pitch_config.heatmap_foreground_weight)
+        return {
+            "loss_keypoints": heatmap_cross_entropy(keypoints, targets["keypoints"], targets["keypoint_mask"], True,
+                                                    weight),
+            "loss_lines": heatmap_cross_entropy(lines, targets["lines"], targets["line_mask"], False, weight),
+        }
+    return {
+        "loss_keypoints": masked_heatmap_mse(keypoints, targets["keypoints"], targets["keypoint_mask"]),
+        "loss_lines": masked_heatmap_mse(lines, targets["lines"], targets["line_mask"]),
+    }
+
+
+class SoccerMasterForPitchRegistration(SoccerMasterPreTrainedModel):
+    """SoccerMaster backbone (spatial layers) + pitch keypoint and line heatmap heads."""
+
+    config_class = SoccerMasterConfig
+
+    def __init__(self, config: SoccerMasterConfig):
+        super().__init__(config)
+        pitch = config.pitch_config
+        self.vision_model = SoccerMasterVisionModel(config.vision_config)
+        hidden = config.vision_config.hidden_size
+        self.keypoint_head = SoccerMasterPixelShuffleHead(pitch, hidden, pitch.num_keypoints + 1, "softmax")
+        self.line_head = SoccerMasterPixelShuffleHead(pitch, hidden, pitch.num_lines + 1, "sigmoid")
+        self.post_init()
+
+    @property
+    def keypoint_names(self) -> list[str]:
+        """Names of the keypoint channels (background excluded), from the shared pitch definitions."""
+        return list(KEYPOINT_NAMES[: self.config.pitch_config.num_keypoints])
+
+    @property
+    def line_names(self) -> list[str]:
+        return list(LINE_CLASSES[: self.config.pitch_config.num_lines])
+
+    def _init_weights(self, module: nn.Module) -> None:
+        super()._init_weights(module)
+        from transformers import initialization as init
+
+        if isinstance(module, nn.Conv2d) and module.kernel_size == (3, 3):
+            init.kaiming_normal_(module.weight, mode="fan_out", nonlinearity="relu")
+            if module.bias is not None:
+                init.zeros_(module.bias)
+        elif isinstance(module, nn.BatchNorm2d):
+            init.ones_(module.weight)
+            init.zeros_(module.bias)
+
+    def forward(
+        self,
+        pixel_values: torch.Tensor | None = None,
+        labels: list[dict] | None = None,
+        spatial_hidden_state: torch.Tensor | None = None,
+        return_dict: bool | None = None,
+        **kwargs,
+    ) -> SoccerMasterPitchRegistrationOutput | tuple:
+        r"""
+        Args:
+            pixel_values (`torch.FloatTensor`): `(batch_size, 3, H, W)` or `(batch_size, num_frames, 3, H, W)`.
+            labels (`list[dict]`, *optional*): one dict per frame; see [`pitch_targets`].
+            spatial_hidden_state (`torch.FloatTensor`, *optional*): precomputed F_spa instead of `pixel_values`.
+        """
+        return_dict = return_dict if return_dict is not None else self.config.return_dict
+        spatial_hidden_state = self._spatial_features(pixel_values, spatial_hidden_state)
+        leading = spatial_hidden_state.shape[:-2]
+        flat = spatial_hidden_state.reshape(-1, *spatial_hidden_state.shape[-2:])
+        keypoints = self.keypoint_head(flat)
+        lines = self.line_head(flat)
+
+        loss = loss_dict = None
+        if labels is not None:
+            loss, loss_dict = self.pitch_loss(keypoints, lines, labels)
+        output = SoccerMasterPitchRegistrationOutput(
+            loss=loss,
+            loss_dict=loss_dict,
+            keypoint_heatmaps=keypoints.reshape(*leading, *keypoints.shape[1:]),
+            line_heatmaps=lines.reshape(*leading, *lines.shape[1:]),
+            spatial_hidden_state=spatial_hidden_state,
+        )
+        return output if return_dict else output.to_tuple()
+
+    def pitch_loss(self, keypoints: torch.Tensor, lines: torch.Tensor, labels) -> tuple[torch.Tensor, dict]:
+        pitch = self.config.pitch_config
+        height, width = keypoints.shape[-2:]
+        targets = pitch_targets(labels, keypoints.shape[0], pitch.num_keypoints, pitch.num_lines, height, width,
+                                float(pitch.heatmap_sigma), keypoints.device)
+        terms = pitch_heatmap_losses(keypoints, lines, targets, pitch)
+        loss = pitch.keypoint_loss_coefficient * terms["loss_keypoints"] + pitch.line_loss_coefficient * terms["loss_lines"]
+        return loss, terms
+
+
+__all__ = [
+    "SoccerMasterForPitchRegistration",
+    "SoccerMasterPitchRegistrationOutput",
+    "SoccerMasterPixelShuffleHead",
+    "gaussian_heatmaps",
+    "heatmap_cross_entropy",
+    "pitch_heatmap_losses",
+    "pitch_targets",
+]
