@@ -15,4 +15,8 @@ soccermaster train "$WORK/data" --output "$WORK/run" --preset default --max-step
 # 4. evaluation, then the copy that ships with the package (fp32 safetensors, ~25 MB)
 python benchmarks/learning.py --model "$WORK/run/final" --data "$WORK/heldout"
 rm -rf src/soccermaster_hf/assets/default_checkpoint && mkdir -p src/soccermaster_hf/assets
-cp -r "$WORK/run/final" src/soccermaster_hf/assets/default_checkpoint
+# weights, config and model card only: inside the package the installed classes load it (the remote-code copies of
+# modeling/ that `save_pretrained` adds for the Hub would be stale duplicates here)
+mkdir src/soccermaster_hf/assets/default_checkpoint
+cp "$WORK/run/final"/{config.json,model.safetensors,README.md} src/soccermaster_hf/assets/default_checkpoint/
+# (the "Held-out evaluation" section of the shipped model card was then added by hand from step 4's table)
