@@ -183,8 +183,8 @@ def analyze(
 ) -> dict:
     """Run the pipeline (see the module docstring); returns the summary dictionary (also written to disk).
 
-    `precision`: `"fp32"`, `"bf16"` (the backbone runs in bfloat16, the heads in float32 on its features: boxes and
-    heatmap peaks keep float32 resolution) or `"auto"` (bf16 on a CPU with native bfloat16 instructions, else fp32).
+    `precision`: `"fp32"`, `"bf16"` (the backbone and the convolutional pitch heads run in bfloat16; the detection
+    head runs in float32 on the backbone's features, so boxes keep float32 resolution) or `"auto"` (bf16 on a CPU with native bfloat16 instructions, else fp32).
     """
     from tqdm.auto import tqdm
 
@@ -199,6 +199,9 @@ def analyze(
     model.eval()
     backbone_dtype = _backbone_dtype(precision, next(model.parameters()).device)
     model.vision_model.to(backbone_dtype)
+    # the convolutional pitch heads run in the backbone's precision too (their heatmap peaks are refined in float32)
+    model.keypoint_head.to(backbone_dtype)
+    model.line_head.to(backbone_dtype)
     config = model.config
     size = config.vision_config.image_size
     processor = SoccerMasterImageProcessor(size={"height": size, "width": size})
@@ -216,9 +219,11 @@ def analyze(
         with torch.inference_mode():
             # one backbone pass: the chunk as one clip gives F_spa (per frame) and F_sem (for the events)
             features = model.vision_model(inputs.unsqueeze(0).to(backbone_dtype))
-            spatial = features.spatial_hidden_state[0].float()
-            out = SimpleNamespace(detection=model.detection_head(spatial), keypoint_heatmaps=model.keypoint_head(spatial),
-                                  line_heatmaps=model.line_head(spatial))
+            spatial_low = features.spatial_hidden_state[0]
+            spatial = spatial_low.float()
+            out = SimpleNamespace(detection=model.detection_head(spatial),
+                                  keypoint_heatmaps=model.keypoint_head(spatial_low).float(),
+                                  line_heatmaps=model.line_head(spatial_low).float())
             semantic = features.pooler_output.float()
         model_seconds += time.perf_counter() - tick
         event_features.append(semantic)
