@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 from pathlib import Path
 
 import torch
@@ -45,7 +46,11 @@ def main(argv: list[str] | None = None) -> dict:
     base = SoccerMasterForPreTraining.from_pretrained(args.model)
     before = evaluate(base, eval_data, calibration=False)
 
-    modules_to_save = ["class_embed", "bbox_embed"] if args.train_heads else None
+    # PEFT wraps single modules, not the per-decoder-layer ModuleLists: name each classifier / box MLP (and the
+    # two-stage token heads) explicitly
+    modules_to_save = [name for name, _ in base.named_modules()
+                       if re.search(r"detection_head\.((class|bbox)_embed\.\d+|enc_(class|bbox)_embed)$", name)] \
+        if args.train_heads else None
     model = get_peft_model(base, LoraConfig(r=args.rank, lora_alpha=2 * args.rank, target_modules=["q_proj", "v_proj"],
                                             modules_to_save=modules_to_save))
     trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
@@ -75,7 +80,8 @@ def main(argv: list[str] | None = None) -> dict:
     with torch.no_grad():
         same = torch.allclose(model(spatial_pixel_values=probe).detection["logits"],
                               reloaded(spatial_pixel_values=probe).detection["logits"], atol=1e-5)
-    report = {"trainable_parameters": trainable, "total_parameters": total, "first_loss": losses[0],
+    report = {"trainable_parameters": trainable, "total_parameters": total, "modules_to_save": modules_to_save or [],
+              "first_loss": losses[0],
               "last_loss": losses[-1], "adapter_reload_matches": bool(same),
               "before": {k: v for k, v in before.items() if isinstance(v, float)},
               "after": {k: v for k, v in after.items() if isinstance(v, float)}}
