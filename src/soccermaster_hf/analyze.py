@@ -184,7 +184,8 @@ def analyze(
     """Run the pipeline (see the module docstring); returns the summary dictionary (also written to disk).
 
     `precision`: `"fp32"`, `"bf16"` (the backbone and the convolutional pitch heads run in bfloat16; the detection
-    head runs in float32 on the backbone's features, so boxes keep float32 resolution) or `"auto"` (bf16 on a CPU with native bfloat16 instructions, else fp32).
+    head runs in float32 on the backbone's features, so boxes keep float32 resolution) or `"auto"` (bf16 on a CPU
+    with native bfloat16 instructions, else fp32).
     """
     from tqdm.auto import tqdm
 
@@ -299,7 +300,9 @@ def _backbone_dtype(precision: str, device: torch.device) -> torch.dtype:
     if precision not in ("auto", "fp32", "bf16"):
         raise ValueError(f"precision must be 'auto', 'fp32' or 'bf16', got {precision!r}.")
     if precision == "auto":
-        native = device.type == "cpu" and bool(torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_tile_supported())
+        # private torch helpers (present in torch 2.x); missing ones count as "no native bfloat16"
+        checks = [getattr(torch.cpu, name, None) for name in ("_is_avx512_bf16_supported", "_is_amx_tile_supported")]
+        native = device.type == "cpu" and any(bool(check()) for check in checks if check is not None)
         precision = "bf16" if native else "fp32"
     return torch.bfloat16 if precision == "bf16" else torch.float32
 

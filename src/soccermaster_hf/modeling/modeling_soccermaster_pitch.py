@@ -176,12 +176,12 @@ def masked_heatmap_mse(prediction: torch.Tensor, target: torch.Tensor, channel_m
     return (((prediction - target) ** 2) * weights).sum() / denominator
 
 
-def _pixel_weights(target: torch.Tensor, background_is_last: bool, foreground_weight: float) -> torch.Tensor:
-    """`(images, 1, h, w)` weights `1 + foreground_weight * foreground mass` of each target pixel."""
+def _pixel_weights(target: torch.Tensor, foreground_weight: float) -> torch.Tensor:
+    """`(images, 1, h, w)` weights `1 + foreground_weight * foreground mass` of each target pixel (the background
+    channel is the last one, for keypoints and lines alike)."""
     if foreground_weight == 0:
         return torch.ones_like(target[:, :1])
-    foreground = target[:, :-1].sum(1, keepdim=True) if background_is_last else target.amax(1, keepdim=True)
-    return 1.0 + float(foreground_weight) * foreground.clamp(0, 1)
+    return 1.0 + float(foreground_weight) * target[:, :-1].sum(1, keepdim=True).clamp(0, 1)
 
 
 def heatmap_cross_entropy(prediction: torch.Tensor, target: torch.Tensor, channel_mask: torch.Tensor,
@@ -197,7 +197,7 @@ def heatmap_cross_entropy(prediction: torch.Tensor, target: torch.Tensor, channe
     denominator = frames.sum() * prediction.shape[-1] * prediction.shape[-2]
     if denominator == 0:
         return prediction.sum() * 0.0
-    pixel_weights = _pixel_weights(target, True, foreground_weight)
+    pixel_weights = _pixel_weights(target, foreground_weight)
     if softmax:
         per_pixel = -(weights * target * torch.log(prediction.clamp_min(1e-30))).sum(1, keepdim=True)
     else:
