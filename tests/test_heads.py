@@ -17,7 +17,8 @@ from soccermaster_hf import (
     SoccerMasterImageProcessor,
     SoccerMasterModel,
 )
-from soccermaster_hf.modeling import clip_gradients_per_module, optimizer_parameter_groups, retrieval_accuracy
+from soccermaster_hf.modeling import retrieval_accuracy
+from soccermaster_hf.training import clip_gradients_per_module, optimizer_parameter_groups
 from soccermaster_hf.modeling.loss_soccermaster import jersey_targets, prepare_detection_labels
 
 VISION = {"hidden_size": 32, "intermediate_size": 64, "num_hidden_layers": 3, "num_attention_heads": 4,
@@ -393,4 +394,4 @@ def test_alignment_batch_equivalence_and_pretraining_round_trip(tmp_path):
         second = reloaded(spatial_pixel_values=clips[:1], semantic_pixel_values=clips)
     torch.testing.assert_close(first.event_logits, second.event_logits)
     torch.testing.assert_close(first.detection["pred_boxes"], second.detection["pred_boxes"])
-    torch.testing.assert_close(first.keypoint_heatmaps, second.keypoint_heatmaps)
+    torch.testing.assert_close(first.pitch.keypoint_heatmaps, second.pitch.keypoint_heatmaps)

@@ -94,8 +94,8 @@ def test_pretraining_model_parity(converted, io):
         out = model(spatial_pixel_values=io["inputs.pixel_values"], semantic_pixel_values=io["inputs.pixel_values"],
                     text_embeds=io["inputs.text_features"][:2], event_labels=torch.tensor([0, 5]))
     close(out.detection["logits"], io["det.pred_logits"], "pretraining detection")
-    close(out.keypoint_heatmaps, io["kp.pred_keypoints_heatmap"], "pretraining keypoints")
-    close(out.line_heatmaps, io["lines.pred_lines_heatmap"], "pretraining lines")
+    close(out.pitch.keypoint_heatmaps, io["kp.pred_keypoints_heatmap"], "pretraining keypoints")
+    close(out.pitch.line_heatmaps, io["lines.pred_lines_heatmap"], "pretraining lines")
     close(out.event_logits, io["cls.logits"], "pretraining events")
     close(out.logits_per_video, io["align.logits"][:, :2], "pretraining alignment")
     assert set(out.loss_dict) == {"loss_events", "loss_alignment"} and torch.isfinite(out.loss)

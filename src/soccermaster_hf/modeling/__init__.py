@@ -14,19 +14,22 @@ from .configuration_soccermaster import (
 from .modeling_soccermaster import SoccerMasterPreTrainedModel, SoccerMasterVisionModel, SoccerMasterVisionModelOutput
 from .modeling_soccermaster_detection import (
     SoccerMasterDetectionHead,
+    SoccerMasterDetectionHeadOutput,
     SoccerMasterForObjectDetection,
     SoccerMasterObjectDetectionOutput,
 )
-from .modeling_soccermaster_pitch import SoccerMasterForPitchRegistration, SoccerMasterPitchRegistrationOutput
-from .modeling_soccermaster_video import (
+from .modeling_soccermaster_multitask import (
+    SoccerMasterForGameStateReconstruction,
     SoccerMasterForPreTraining,
     SoccerMasterForPreTrainingOutput,
+    SoccerMasterGameStateOutput,
+)
+from .modeling_soccermaster_pitch import SoccerMasterForPitchRegistration, SoccerMasterPitchRegistrationOutput
+from .modeling_soccermaster_video import (
     SoccerMasterForVideoClassification,
     SoccerMasterModel,
     SoccerMasterOutput,
     SoccerMasterVideoClassifierOutput,
-    clip_gradients_per_module,
-    optimizer_parameter_groups,
     retrieval_accuracy,
 )
 
@@ -38,6 +41,9 @@ __all__ = [
     "SoccerMasterConfig",
     "SoccerMasterDetectionConfig",
     "SoccerMasterDetectionHead",
+    "SoccerMasterDetectionHeadOutput",
+    "SoccerMasterForGameStateReconstruction",
+    "SoccerMasterGameStateOutput",
     "SoccerMasterEventConfig",
     "SoccerMasterForObjectDetection",
     "SoccerMasterForPitchRegistration",
@@ -54,7 +60,5 @@ __all__ = [
     "SoccerMasterVisionConfig",
     "SoccerMasterVisionModel",
     "SoccerMasterVisionModelOutput",
-    "clip_gradients_per_module",
-    "optimizer_parameter_groups",
     "retrieval_accuracy",
 ]

@@ -13,6 +13,8 @@ from huggingface_hub.dataclasses import strict
 from transformers import AutoConfig, PreTrainedConfig
 from transformers.configuration_utils import SubConfigSpec
 
+from .pitch_definitions import KEYPOINT_NAMES, LINE_CLASSES
+
 
 @strict
 class SoccerMasterVisionConfig(PreTrainedConfig):
@@ -206,6 +208,10 @@ class SoccerMasterDetectionConfig(PreTrainedConfig):
         detect_ball (`bool`, *optional*, defaults to `False`): add "ball" as a second detection class.
         num_roles, num_jerseys, num_jersey_tens, num_jersey_units, num_teams: attribute classes (6, 101, 10, 11, 3);
             the last class of each is "none".
+        role_names (`list[str]`, *optional*): the role vocabulary, `num_roles` names in logit order (default
+            `ROLE_NAMES`: ball, goalkeeper, other, player, referee, none). Labels, losses and post-processing read it.
+        team_names (`list[str]`, *optional*): the team vocabulary, `num_teams` names (default `TEAM_NAMES`: left,
+            right, none).
         class_cost, bbox_cost, giou_cost: Hungarian matching costs (authors: 2, 5, 2).
         class_loss_coefficient, bbox_loss_coefficient, giou_loss_coefficient, role_loss_coefficient,
         jersey_loss_coefficient, jersey_tens_loss_coefficient, jersey_units_loss_coefficient, team_loss_coefficient:
@@ -263,6 +269,20 @@ class SoccerMasterDetectionConfig(PreTrainedConfig):
     auxiliary_loss: bool = True
     two_stage: bool = False
     two_stage_anchor_size: float = 0.05
+    role_names: list[str] | None = None
+    team_names: list[str] | None = None
+
+    def __post_init__(self, **kwargs: Any) -> None:
+        if self.role_names is None:
+            self.role_names = list(ROLE_NAMES)
+        if self.team_names is None:
+            self.team_names = list(TEAM_NAMES)
+        super().__post_init__(**kwargs)
+
+    @property
+    def jersey_names(self) -> list[str]:
+        """Jersey classes in logit order: `"0"` ... `"99"` (for `num_jerseys - 1` numbers), then `"none"`."""
+        return [str(number) for number in range(self.num_jerseys - 1)] + ["none"]
 
     @property
     def class_names(self) -> list[str]:
@@ -285,6 +305,9 @@ class SoccerMasterDetectionConfig(PreTrainedConfig):
             raise ValueError("detection head needs >= 1 decoder layer, query and feature level, and >= 0 encoder layers.")
         if not 0 < self.two_stage_anchor_size < 1:
             raise ValueError(f"two_stage_anchor_size must be in (0, 1), got {self.two_stage_anchor_size}.")
+        if len(self.role_names) != self.num_roles or len(self.team_names) != self.num_teams:
+            raise ValueError(f"role_names ({len(self.role_names)}) and team_names ({len(self.team_names)}) must have "
+                             f"num_roles ({self.num_roles}) and num_teams ({self.num_teams}) entries.")
 
 
 @strict
@@ -309,6 +332,8 @@ class SoccerMasterPitchConfig(PreTrainedConfig):
             pixel's loss is multiplied by `1 + heatmap_foreground_weight * (target mass of its non-background
             channels)`.
         keypoint_threshold (`float`, *optional*, defaults to 0.1): confidence threshold of post-processing.
+        keypoint_names, line_names (`list[str]`, *optional*): channel names (default: the first `num_keypoints` /
+            `num_lines` of the shared pitch definitions, SoccerNet's names for the lines).
     """
 
     model_type = "soccermaster_pitch"
@@ -324,6 +349,15 @@ class SoccerMasterPitchConfig(PreTrainedConfig):
     keypoint_threshold: float = 0.1
     heatmap_loss: str = "mse"
     heatmap_foreground_weight: float | int = 0.0
+    keypoint_names: list[str] | None = None
+    line_names: list[str] | None = None
+
+    def __post_init__(self, **kwargs: Any) -> None:
+        if self.keypoint_names is None:
+            self.keypoint_names = list(KEYPOINT_NAMES[: self.num_keypoints])
+        if self.line_names is None:
+            self.line_names = list(LINE_CLASSES[: self.num_lines])
+        super().__post_init__(**kwargs)
 
     def validate_architecture(self) -> None:
         super().validate_architecture()
@@ -333,6 +367,9 @@ class SoccerMasterPitchConfig(PreTrainedConfig):
             raise ValueError(f"heatmap_loss must be 'mse' or 'cross_entropy', got {self.heatmap_loss!r}.")
         if self.heatmap_foreground_weight < 0:
             raise ValueError(f"heatmap_foreground_weight must be >= 0, got {self.heatmap_foreground_weight}.")
+        if len(self.keypoint_names) != self.num_keypoints or len(self.line_names) != self.num_lines:
+            raise ValueError(f"keypoint_names ({len(self.keypoint_names)}) and line_names ({len(self.line_names)}) "
+                             f"must have num_keypoints ({self.num_keypoints}) and num_lines ({self.num_lines}) entries.")
 
 
 @strict
@@ -435,6 +472,29 @@ class SoccerMasterConfig(PreTrainedConfig):
             self.alignment_extra_positive_keywords = list(ALIGNMENT_EXTRA_POSITIVE_KEYWORDS)
         # video pipelines read `config.num_frames`
         self.num_frames = self.vision_config.num_frames
+        architecture = (self.architectures or [None])[0]
+        if architecture is not None:
+            self.sync_task_labels(architecture)
+
+    def sync_task_labels(self, architecture: str) -> None:
+        """Set the top-level `id2label` / `label2id` (what transformers' pipelines read) for a model class.
+
+        The vocabularies live in the sub-configs: the detection classes (`detection_config.class_names`) for
+        `SoccerMasterForObjectDetection`, the event keywords (`event_config.id2label`) for every other class. A custom
+        top-level `id2label` that is neither (transformers' fine-tuning idiom, `from_pretrained(..., id2label=...)`)
+        replaces the event keywords. Applied when the config names its architecture and when a model is built.
+        """
+        labels = {int(index): name for index, name in (self.id2label or {}).items()}
+        generic = not labels or set(labels.values()) <= {"LABEL_0", "LABEL_1"}
+        detection = dict(enumerate(self.detection_config.class_names))
+        if architecture == "SoccerMasterForObjectDetection":
+            self.id2label = detection
+        else:
+            if not generic and labels != detection and labels != self.event_config.id2label:
+                self.event_config.id2label = labels
+                self.event_config.label2id = {name: index for index, name in labels.items()}
+            self.id2label = dict(self.event_config.id2label)
+        self.label2id = {name: index for index, name in self.id2label.items()}
 
 
 __all__ = [

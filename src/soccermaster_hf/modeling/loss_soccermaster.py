@@ -27,9 +27,11 @@ from collections.abc import Sequence
 
 import torch
 from torch import nn
+from torchvision.ops import sigmoid_focal_loss
 from transformers.image_transforms import center_to_corners_format
 from transformers.loss.loss_deformable_detr import DeformableDetrHungarianMatcher
 from transformers.loss.loss_for_object_detection import generalized_box_iou
+from transformers.utils import ModelOutput
 
 from .configuration_soccermaster import ROLE_NAMES, TEAM_NAMES, SoccerMasterDetectionConfig
 
@@ -51,9 +53,10 @@ def _class_index(value, names: Sequence[str], kind: str, frame: int) -> int:
         return len(names) - 1
     if isinstance(value, str):
         key = value.strip().lower()
-        if key not in names:
+        lowered = [name.lower() for name in names]
+        if key not in lowered:
             raise ValueError(f"labels[{frame}]: unknown {kind} {value!r}; expected one of {list(names)}.")
-        return list(names).index(key)
+        return lowered.index(key)
     index = int(value)
     if not 0 <= index < len(names):
         raise ValueError(f"labels[{frame}]: {kind} index {index} outside 0..{len(names) - 1}.")
@@ -82,9 +85,17 @@ def jersey_targets(value, frame: int = 0, legibility: float | None = None) -> tu
 
 
 def prepare_detection_labels(
-    labels: Sequence, num_images: int, num_classes: int, device: torch.device
+    labels: Sequence,
+    num_images: int,
+    num_classes: int,
+    device: torch.device,
+    role_names: Sequence[str] = ROLE_NAMES,
+    team_names: Sequence[str] = TEAM_NAMES,
 ) -> tuple[list[dict[str, torch.Tensor]], int]:
-    """Validate and convert user labels to per-image tensors; returns `(targets, dropped_count)`."""
+    """Validate and convert user labels to per-image tensors; returns `(targets, dropped_count)`.
+
+    Role and team names are looked up (case-insensitively) in `role_names` / `team_names`, the vocabularies of the
+    detection config."""
     if len(labels) and isinstance(labels[0], (list, tuple)):
         labels = [frame for clip in labels for frame in clip]  # per-clip lists of per-frame dicts
     if len(labels) != num_images:
@@ -108,8 +119,8 @@ def prepare_detection_labels(
             raise ValueError(f"labels[{frame}]: {classes.shape[0]} class_labels for {count} boxes.")
         if count and (classes.min() < 0 or classes.max() > 1):
             raise ValueError(f"labels[{frame}]['class_labels'] must be 0 (person) or 1 (ball).")
-        roles = [_class_index(v, ROLE_NAMES, "role", frame) for v in _as_list(label.get("roles"), count, "roles", frame)]
-        teams = [_class_index(v, TEAM_NAMES, "team", frame) for v in _as_list(label.get("teams"), count, "teams", frame)]
+        roles = [_class_index(v, role_names, "role", frame) for v in _as_list(label.get("roles"), count, "roles", frame)]
+        teams = [_class_index(v, team_names, "team", frame) for v in _as_list(label.get("teams"), count, "teams", frame)]
         legibility = _as_list(label.get("jersey_legibility"), count, "jersey_legibility", frame)
         jerseys = [jersey_targets(v, frame, None if score is None else float(score))
                    for v, score in zip(_as_list(label.get("jerseys"), count, "jerseys", frame), legibility)]
@@ -139,15 +150,9 @@ def prepare_detection_labels(
 
 
 def _focal_sum(logits: torch.Tensor, target_classes: torch.Tensor, alpha: float, gamma: float) -> torch.Tensor:
-    """Sigmoid focal loss with one-hot targets, summed over classes and rows."""
+    """Sigmoid focal loss (torchvision's, Lin et al. 2017) with one-hot targets, summed over classes and rows."""
     onehot = nn.functional.one_hot(target_classes, logits.shape[-1]).to(logits.dtype)
-    probability = logits.sigmoid()
-    ce = nn.functional.binary_cross_entropy_with_logits(logits, onehot, reduction="none")
-    p_t = probability * onehot + (1 - probability) * (1 - onehot)
-    loss = ce * (1 - p_t) ** gamma
-    if alpha >= 0:
-        loss = (alpha * onehot + (1 - alpha) * (1 - onehot)) * loss
-    return loss.sum()
+    return sigmoid_focal_loss(logits, onehot, alpha=alpha, gamma=gamma, reduction="sum")
 
 
 ATTRIBUTES = (("role", "role_logits", "roles"), ("jersey", "jersey_logits", "jerseys"),
@@ -175,7 +180,7 @@ class SoccerMasterDetectionLoss(nn.Module):
             "loss_team": config.team_loss_coefficient,
         }
 
-    def single_layer(self, outputs: dict, targets: list[dict], num_boxes: float) -> dict[str, torch.Tensor]:
+    def single_layer(self, outputs: ModelOutput, targets: list[dict], num_boxes: float) -> dict[str, torch.Tensor]:
         logits = outputs["logits"]
         indices = self.matcher({"logits": logits.detach().float(), "pred_boxes": outputs["pred_boxes"].detach().float()},
                                targets)
@@ -186,13 +191,9 @@ class SoccerMasterDetectionLoss(nn.Module):
         target_classes[batch_index, query_index] = matched_classes
         # one-hot with an extra "no object" column that is dropped: unmatched queries are all-negative
         onehot = nn.functional.one_hot(target_classes, logits.shape[-1] + 1)[..., :-1].to(logits.dtype)
-        probability = logits.sigmoid()
-        ce = nn.functional.binary_cross_entropy_with_logits(logits, onehot, reduction="none")
-        p_t = probability * onehot + (1 - probability) * (1 - onehot)
-        focal = ce * (1 - p_t) ** self.config.focal_gamma
         alpha = self.config.focal_alpha
-        focal = (alpha * onehot + (1 - alpha) * (1 - onehot)) * focal
-        losses = {"loss_ce": focal.sum() / num_boxes}
+        focal = sigmoid_focal_loss(logits, onehot, alpha=alpha, gamma=self.config.focal_gamma, reduction="sum")
+        losses = {"loss_ce": focal / num_boxes}
 
         source_boxes = outputs["pred_boxes"][batch_index, query_index]
         target_boxes = torch.cat([t["boxes"][j] for t, (_, j) in zip(targets, indices)])
@@ -214,9 +215,10 @@ class SoccerMasterDetectionLoss(nn.Module):
                                                 self.config.focal_gamma) / num_boxes
         return losses
 
-    def forward(self, head_output: dict, labels: Sequence) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+    def forward(self, head_output: ModelOutput, labels: Sequence) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         logits = head_output["logits"]
-        targets, dropped = prepare_detection_labels(labels, logits.shape[0], logits.shape[-1], logits.device)
+        targets, dropped = prepare_detection_labels(labels, logits.shape[0], logits.shape[-1], logits.device,
+                                                    self.config.role_names, self.config.team_names)
         num_boxes = max(float(sum(len(t["class_labels"]) for t in targets)), 1.0)
         loss_dict = self.single_layer(head_output, targets, num_boxes)
         if self.config.auxiliary_loss:

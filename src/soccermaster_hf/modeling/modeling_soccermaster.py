@@ -20,6 +20,7 @@ This file ships as Hub remote code: only ``from .sibling import X`` relative imp
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -31,7 +32,9 @@ from transformers import initialization as init
 from transformers.activations import ACT2FN
 from transformers.modeling_layers import GradientCheckpointingLayer
 from transformers.modeling_utils import ALL_ATTENTION_FUNCTIONS
-from transformers.utils import ModelOutput
+from transformers.processing_utils import Unpack
+from transformers.utils import ModelOutput, TransformersKwargs
+from transformers.utils.output_capturing import OutputRecorder, capture_outputs
 
 from .configuration_soccermaster import SoccerMasterConfig, SoccerMasterVisionConfig
 
@@ -143,6 +146,28 @@ def eager_attention_forward(
     return attn_output, attn_weights
 
 
+FORWARD_KWARGS = frozenset(TransformersKwargs.__annotations__) | {"return_dict"}
+
+
+def check_forward_kwargs(model: nn.Module, kwargs: dict) -> None:
+    """Raise a `TypeError` for keyword arguments that are neither a forward argument nor a `TransformersKwargs` key."""
+    unknown = sorted(set(kwargs) - FORWARD_KWARGS)
+    if unknown:
+        raise TypeError(f"{type(model).__name__}.forward() got unexpected keyword argument(s): {', '.join(unknown)}.")
+
+
+def _temporal_attentions_follow_attentions(forward: Callable) -> Callable:
+    """`output_attentions` also asks `capture_outputs` for the temporal maps (it keys flags on the output's name)."""
+
+    @functools.wraps(forward)
+    def wrapper(self, *args, **kwargs):
+        if kwargs.get("output_attentions", self.config.output_attentions):
+            kwargs["output_temporal_attentions"] = True
+        return forward(self, *args, **kwargs)
+
+    return wrapper
+
+
 _MKLDNN_LINEAR = getattr(torch.ops.mkldnn, "_linear_pointwise", None) if hasattr(torch.ops, "mkldnn") else None
 FUSED_CPU_MAX_WIDTH = 512
 
@@ -155,6 +180,8 @@ def _use_fused_cpu_path(module: nn.Module, hidden_states: torch.Tensor) -> bool:
     used only without autograd, on CPU float32/bfloat16 tensors, when every projection is a plain `nn.Linear` (so a
     PEFT/LoRA-wrapped or quantised layer always takes the reference path), and when not compiling.
     """
+    if torch.compiler.is_compiling():
+        return False  # the compiler fuses on its own; the oneDNN probes below would break the graph
     mode = module.fused_cpu_inference
     if mode == "auto":
         # Measured on a 2-core AVX-512 CPU (benchmarks/backbone_speed.py): the fused kernels win at width 192
@@ -168,7 +195,6 @@ def _use_fused_cpu_path(module: nn.Module, hidden_states: torch.Tensor) -> bool:
         and hidden_states.device.type == "cpu"
         and hidden_states.dtype in (torch.float32, torch.bfloat16)
         and torch.backends.mkldnn.is_available()
-        and not torch.compiler.is_compiling()
     )
 
 
@@ -177,8 +203,8 @@ def _packed_weight(owner: nn.Module, cache_name: str, linears: tuple[nn.Module, 
 
     Returns `None` if any module is not a plain `nn.Linear` (e.g. wrapped by PEFT), so callers fall back.
     """
-    if any(type(linear) is not nn.Linear for linear in linears):
-        return None
+    if any(type(linear) is not nn.Linear or linear.weight.is_meta or hasattr(linear, "_hf_hook") for linear in linears):
+        return None  # PEFT-wrapped, quantised, or offloaded by accelerate (weights arrive in the module's own hook)
     key = tuple((linear.weight.data_ptr(), linear.weight._version, linear.weight.dtype,
                  None if linear.bias is None else (linear.bias.data_ptr(), linear.bias._version)) for linear in linears)
     cached = owner.__dict__.get(cache_name)
@@ -234,12 +260,14 @@ class SoccerMasterAttention(nn.Module):
         self.fused_cpu_inference: bool | str = "auto"
 
     def forward(
-        self, hidden_states: torch.Tensor, output_attentions: bool = False, residual: torch.Tensor | None = None
+        self, hidden_states: torch.Tensor, residual: torch.Tensor | None = None, **kwargs: Unpack[TransformersKwargs]
     ) -> tuple[torch.Tensor, torch.Tensor | None]:
-        """`hidden_states`: `(batch, sequence, hidden)` -> `(batch, sequence, hidden)` and optional probabilities.
+        """`hidden_states`: `(batch, sequence, hidden)` -> `(batch, sequence, hidden)` and the attention probabilities
+        `(batch, heads, sequence, sequence)` when `output_attentions=True` (else `None`).
 
         With `residual`, returns `residual + attention(hidden_states)` (fused into the output projection on CPU).
         """
+        output_attentions = bool(kwargs.get("output_attentions", False))
         input_shape = hidden_states.shape[:-1]
         # (batch, seq, hidden) -> (batch, heads, seq, head_dim)
         hidden_shape = (*input_shape, self.num_heads, self.head_dim)
@@ -319,20 +347,15 @@ class SoccerMasterEncoderLayer(GradientCheckpointingLayer):
         self.layer_norm2 = nn.LayerNorm(self.embed_dim, eps=config.layer_norm_eps)
         self.mlp = SoccerMasterMLP(config)
 
-    def spatial_forward(
-        self, hidden_states: torch.Tensor, output_attentions: bool = False
-    ) -> tuple[torch.Tensor, torch.Tensor | None]:
-        hidden_states, attn_weights = self.self_attn(
-            self.layer_norm1(hidden_states), output_attentions, residual=hidden_states
-        )
-        hidden_states = self.mlp(self.layer_norm2(hidden_states), residual=hidden_states)
-        return hidden_states, attn_weights
+    def spatial_forward(self, hidden_states: torch.Tensor, **kwargs: Unpack[TransformersKwargs]) -> torch.Tensor:
+        """SigLIP's layer on `(images, num_patches, hidden)`."""
+        hidden_states, _ = self.self_attn(self.layer_norm1(hidden_states), residual=hidden_states, **kwargs)
+        return self.mlp(self.layer_norm2(hidden_states), residual=hidden_states)
 
-    def forward(
-        self, hidden_states: torch.Tensor, output_attentions: bool = False
-    ) -> tuple[torch.Tensor, torch.Tensor | None]:
-        """`hidden_states`: `(batch * num_frames, num_patches, hidden)`."""
-        return self.spatial_forward(hidden_states, output_attentions)
+    def forward(self, hidden_states: torch.Tensor, **kwargs: Unpack[TransformersKwargs]) -> torch.Tensor:
+        """`hidden_states`: `(batch, [num_frames,] num_patches, hidden)`; frames are processed independently."""
+        shape = hidden_states.shape
+        return self.spatial_forward(hidden_states.reshape(-1, shape[-2], shape[-1]), **kwargs).view(shape)
 
 
 class SoccerMasterSpatioTemporalLayer(SoccerMasterEncoderLayer):
@@ -351,30 +374,21 @@ class SoccerMasterSpatioTemporalLayer(SoccerMasterEncoderLayer):
         self.temporal_fc = nn.Linear(self.embed_dim, self.embed_dim)
         self.temporal_alpha = nn.Parameter(torch.full((), float(config.temporal_gate_init)))
 
-    def forward(
-        self, hidden_states: torch.Tensor, num_frames: int, output_attentions: bool = False
-    ) -> tuple[torch.Tensor, torch.Tensor | None, torch.Tensor | None]:
-        """`hidden_states`: `(batch * num_frames, num_patches, hidden)`, rows ordered batch-major."""
-        batch_frames, num_patches, hidden_size = hidden_states.shape
-        batch_size = batch_frames // num_frames
-        # (batch * frames, patches, hidden) -> (batch * patches, frames, hidden)
-        temporal_states = (
-            hidden_states.view(batch_size, num_frames, num_patches, hidden_size)
-            .transpose(1, 2)
-            .reshape(batch_size * num_patches, num_frames, hidden_size)
-        )
-        temporal_states, temporal_weights = self.temporal_attn(
-            self.temporal_layer_norm(temporal_states), output_attentions
-        )
+    def forward(self, hidden_states: torch.Tensor, **kwargs: Unpack[TransformersKwargs]) -> torch.Tensor:
+        """`hidden_states`: `(batch, num_frames, num_patches, hidden)` -> the same shape."""
+        batch_size, num_frames, num_patches, hidden_size = hidden_states.shape
+        # (batch, frames, patches, hidden) -> (batch * patches, frames, hidden)
+        temporal_states = hidden_states.transpose(1, 2).reshape(batch_size * num_patches, num_frames, hidden_size)
+        temporal_states, _ = self.temporal_attn(self.temporal_layer_norm(temporal_states), **kwargs)
         # (batch * patches, frames, hidden) -> (batch * frames, patches, hidden)
         temporal_states = (
             temporal_states.view(batch_size, num_patches, num_frames, hidden_size)
             .transpose(1, 2)
-            .reshape(batch_frames, num_patches, hidden_size)
+            .reshape(batch_size * num_frames, num_patches, hidden_size)
         )
-        hidden_states = hidden_states + torch.tanh(self.temporal_alpha) * self.temporal_fc(temporal_states)
-        hidden_states, spatial_weights = self.spatial_forward(hidden_states, output_attentions)
-        return hidden_states, spatial_weights, temporal_weights
+        flat = hidden_states.reshape(batch_size * num_frames, num_patches, hidden_size)
+        flat = flat + torch.tanh(self.temporal_alpha) * self.temporal_fc(temporal_states)
+        return self.spatial_forward(flat, **kwargs).view(batch_size, num_frames, num_patches, hidden_size)
 
 
 class SoccerMasterEncoder(nn.Module):
@@ -432,22 +446,31 @@ class SoccerMasterPreTrainedModel(PreTrainedModel):
     _supports_flex_attn = False
     _supports_attention_backend = False
 
+    def __init__(self, config: SoccerMasterVisionConfig | SoccerMasterConfig, *inputs, **kwargs):
+        super().__init__(config, *inputs, **kwargs)
+        if isinstance(config, SoccerMasterConfig):
+            config.sync_task_labels(type(self).__name__)  # the rule lives in the config
+
     def _spatial_features(
-        self, pixel_values: torch.Tensor | None, spatial_hidden_state: torch.Tensor | None = None
-    ) -> torch.Tensor:
-        """F_spa with the input's leading axes, `(batch_size, [num_frames,] num_patches, hidden_size)`.
+        self,
+        pixel_values: torch.Tensor | None,
+        spatial_hidden_state: torch.Tensor | None = None,
+        **kwargs: Unpack[TransformersKwargs],
+    ) -> tuple[torch.Tensor, SoccerMasterVisionModelOutput | None]:
+        """F_spa with the input's leading axes, `(batch_size, [num_frames,] num_patches, hidden_size)`, and the
+        backbone's output (`None` for a precomputed `spatial_hidden_state`, which is returned unchanged).
 
         Frames run through the spatial layers only (image mode), as the spatial heads never see the temporal layers.
-        A precomputed `spatial_hidden_state` is returned unchanged. Used by the task heads (`self.vision_model`).
         """
         if spatial_hidden_state is not None:
-            return spatial_hidden_state
+            return spatial_hidden_state, None
         if pixel_values is None:
             raise ValueError("Pass `pixel_values` (or a precomputed `spatial_hidden_state`).")
         leading = pixel_values.shape[:-3]
         # (batch, [frames,] channels, height, width) -> (images, channels, height, width)
-        states = self.vision_model(pixel_values.reshape(-1, *pixel_values.shape[-3:])).spatial_hidden_state
-        return states.reshape(*leading, *states.shape[-2:])
+        outputs = self.vision_model(pixel_values.reshape(-1, *pixel_values.shape[-3:]), **kwargs)
+        states = outputs.spatial_hidden_state
+        return states.reshape(*leading, *states.shape[-2:]), outputs
 
     def set_fused_cpu_inference(self, enabled: bool | str = True) -> None:
         """Choose the oneDNN fused-kernel path for CPU inference (see `_use_fused_cpu_path`): `True`, `False` or
@@ -479,7 +502,25 @@ class SoccerMasterPreTrainedModel(PreTrainedModel):
 
     @torch.no_grad()
     def _init_weights(self, module: nn.Module) -> None:
-        """SigLIP's initialisation for the SigLIP parts; identity start (zero gate, zero table) for the temporal ones."""
+        """One initialisation for every module of every SoccerMaster class, chosen by module type.
+
+        transformers calls this for every sub-module, children before parents, and `transformers.initialization`
+        leaves tensors loaded from a checkpoint untouched, so a parent's branch refines what the generic branch gave
+        its children, and loading any subset of weights initialises exactly the rest:
+
+        * SigLIP's scheme for the backbone (LeCun-normal patch embedding, Xavier attention / MLP / pooling head,
+          normal position table); identity start for the temporal parts (zero gate, zero temporal embedding);
+        * Deformable DETR's for the detection head (grid sampling offsets, zero attention weights, focal prior
+          `-log(99)` on the class biases, zero box deltas; see `init_detection_module`);
+        * Kaiming-normal (fan-out, ReLU) for the PixelShuffle pitch heads' convolutions;
+        * the alignment scalars at `logit_scale_init_value` / `logit_bias_init_value`;
+        * a generic branch (transformers' default: normal(`initializer_range`) linear / conv / embedding weights, zero
+          biases, unit norms, Xavier for `nn.MultiheadAttention` in-projections) for everything else, e.g. the event
+          head's `nn.TransformerEncoder` and any module a user adds.
+        """
+        from .modeling_soccermaster_detection import init_detection_module
+        from .modeling_soccermaster_pitch import SoccerMasterPixelShuffleHead
+
         if isinstance(module, SoccerMasterVisionEmbeddings):
             init.lecun_normal_(module.patch_embedding.weight)
             init.zeros_(module.patch_embedding.bias)
@@ -500,15 +541,27 @@ class SoccerMasterPreTrainedModel(PreTrainedModel):
             init.zeros_(module.attention.in_proj_bias)
             init.xavier_uniform_(module.attention.out_proj.weight)
             init.zeros_(module.attention.out_proj.bias)
-        elif isinstance(module, nn.LayerNorm):
-            init.ones_(module.weight)
-            init.zeros_(module.bias)
-        if isinstance(module, SoccerMasterSpatioTemporalLayer):
+        elif isinstance(module, SoccerMasterSpatioTemporalLayer):
             init.xavier_uniform_(module.temporal_fc.weight)
             init.zeros_(module.temporal_fc.bias)
             init.constant_(module.temporal_alpha, float(self._vision_config().temporal_gate_init))
-        if isinstance(module, SoccerMasterVisionModel):
+        elif isinstance(module, SoccerMasterVisionModel):
             init.zeros_(module.temporal_embedding)
+        elif init_detection_module(module):
+            pass  # Deformable-DETR attention or the detection head
+        elif isinstance(module, SoccerMasterPixelShuffleHead):
+            for conv in module.modules():
+                if isinstance(conv, nn.Conv2d):
+                    init.kaiming_normal_(conv.weight, mode="fan_out", nonlinearity="relu")
+                    init.zeros_(conv.bias)
+        elif isinstance(module, nn.MultiheadAttention):
+            init.xavier_uniform_(module.in_proj_weight)
+            init.zeros_(module.in_proj_bias)
+        elif isinstance(module, PreTrainedModel) and isinstance(getattr(module, "logit_scale", None), nn.Parameter):
+            init.constant_(module.logit_scale, float(self.config.logit_scale_init_value))
+            init.constant_(module.logit_bias, float(self.config.logit_bias_init_value))
+        else:
+            super()._init_weights(module)
 
 
 class SoccerMasterVisionModel(SoccerMasterPreTrainedModel):
@@ -536,6 +589,12 @@ class SoccerMasterVisionModel(SoccerMasterPreTrainedModel):
 
     config: SoccerMasterVisionConfig
     config_class = SoccerMasterVisionConfig
+    # hooks of `capture_outputs`: the embedding output + every layer's output, spatial and temporal attention maps
+    _can_record_outputs = {
+        "hidden_states": OutputRecorder(SoccerMasterEncoderLayer, index=0),
+        "attentions": OutputRecorder(SoccerMasterAttention, index=1, layer_name="self_attn"),
+        "temporal_attentions": OutputRecorder(SoccerMasterAttention, index=1, layer_name="temporal_attn"),
+    }
 
     def __init__(self, config: SoccerMasterVisionConfig):
         super().__init__(config)
@@ -651,32 +710,25 @@ class SoccerMasterVisionModel(SoccerMasterPreTrainedModel):
         )
         return resampled[0].t().to(table.dtype)
 
-    def forward(
-        self,
-        pixel_values: torch.Tensor,
-        output_hidden_states: bool | None = None,
-        output_attentions: bool | None = None,
-        return_dict: bool | None = None,
-        **kwargs,
-    ) -> SoccerMasterVisionModelOutput | tuple:
+    @_temporal_attentions_follow_attentions
+    @capture_outputs(tie_last_hidden_states=False)
+    def forward(self, pixel_values: torch.Tensor, **kwargs: Unpack[TransformersKwargs]) -> SoccerMasterVisionModelOutput:
         r"""
         Args:
             pixel_values (`torch.FloatTensor`):
                 `(batch_size, num_channels, height, width)` for image mode or
                 `(batch_size, num_frames, num_channels, height, width)` for video mode, normalised as the processors
                 do (mean = std = 0.5). Height and width must be multiples of `patch_size`.
-            output_hidden_states (`bool`, *optional*):
-                Return the embedding output and the output of every layer.
-            output_attentions (`bool`, *optional*):
-                Return attention probabilities (computed with the eager path for this call).
-            return_dict (`bool`, *optional*):
-                Return a [`SoccerMasterVisionModelOutput`] (default) instead of a tuple.
+            kwargs ([`~transformers.utils.TransformersKwargs`]):
+                `output_hidden_states` (the embedding output and the output of every layer), `output_attentions`
+                (attention probabilities, computed with the eager path for this call), `return_dict`. Unknown keyword
+                arguments raise a `TypeError`.
         """
+        kwargs.pop("output_temporal_attentions", None)
+        check_forward_kwargs(self, kwargs)
         config = self.config
-        output_hidden_states = output_hidden_states if output_hidden_states is not None else config.output_hidden_states
-        output_attentions = bool(output_attentions) if output_attentions is not None else False
-        return_dict = return_dict if return_dict is not None else config.return_dict
-
+        if kwargs.get("output_attentions") is None and config.output_attentions:
+            kwargs["output_attentions"] = True
         if not isinstance(pixel_values, torch.Tensor):
             raise TypeError(f"`pixel_values` must be a torch.Tensor, got {type(pixel_values).__name__}.")
         if pixel_values.ndim == 4:
@@ -706,66 +758,48 @@ class SoccerMasterVisionModel(SoccerMasterPreTrainedModel):
             )
         if batch_size == 0 or num_frames == 0:
             raise ValueError(f"`pixel_values` is empty: shape {tuple(pixel_values.shape)}.")
-        if (not torch.compiler.is_compiling() and pixel_values.is_floating_point()
+        # The check reads the tensor's values: done on CPU only, where it costs no device synchronisation.
+        if (pixel_values.device.type == "cpu" and not torch.compiler.is_compiling() and pixel_values.is_floating_point()
                 and not bool(torch.isfinite(pixel_values).all())):
             raise ValueError("`pixel_values` contains NaN or infinite values.")
 
         hidden_states = self.embeddings(frames)
-        _, num_patches, hidden_size = hidden_states.shape
-        all_hidden_states: list[torch.Tensor] = []
-        all_attentions: list[torch.Tensor] = []
-        all_temporal_attentions: list[torch.Tensor] = []
-
-        def record(states: torch.Tensor) -> None:
-            if output_hidden_states:
-                shape = (batch_size, num_frames, num_patches, hidden_size) if video_mode else states.shape
-                all_hidden_states.append(states.reshape(shape))
-
-        record(hidden_states)
+        num_patches, hidden_size = hidden_states.shape[-2:]
+        if video_mode:  # layers take (batch, frames, patches, hidden) in video mode
+            hidden_states = hidden_states.view(batch_size, num_frames, num_patches, hidden_size)
         layers = self.encoder.layers
         start = config.temporal_start_layer
         for layer in layers[:start]:
-            hidden_states, attn_weights = layer(hidden_states, output_attentions=output_attentions)
-            record(hidden_states)
-            if output_attentions:
-                all_attentions.append(attn_weights)
+            hidden_states = layer(hidden_states, **kwargs)
         spatial_hidden_state = hidden_states
 
         pooler_output = None
         if video_mode:
             if start < len(layers):
-                # (batch * frames, patches, hidden) + (1, frames, 1, hidden) broadcast over batch and patches
+                # (batch, frames, patches, hidden) + (1, frames, 1, hidden) broadcast over batch and patches
                 temporal = self.get_temporal_embedding(num_frames).to(hidden_states.dtype)
-                hidden_states = (
-                    hidden_states.view(batch_size, num_frames, num_patches, hidden_size) + temporal[None, :, None, :]
-                ).view(batch_size * num_frames, num_patches, hidden_size)
+                hidden_states = hidden_states + temporal[None, :, None, :]
             for layer in layers[start:]:
-                hidden_states, attn_weights, temporal_weights = layer(
-                    hidden_states, num_frames, output_attentions=output_attentions
-                )
-                record(hidden_states)
-                if output_attentions:
-                    all_attentions.append(attn_weights)
-                    all_temporal_attentions.append(temporal_weights)
+                hidden_states = layer(hidden_states, **kwargs)
             last_hidden_state = self.post_layernorm(hidden_states)
             if self.head is not None:
                 # per frame: (batch * frames, patches, hidden) -> (batch, frames, hidden)
-                pooler_output = self.head(last_hidden_state).view(batch_size, num_frames, hidden_size)
-            shape = (batch_size, num_frames, num_patches, hidden_size)
-            spatial_hidden_state = spatial_hidden_state.view(shape)
-            last_hidden_state = last_hidden_state.view(shape)
+                pooled = self.head(last_hidden_state.reshape(batch_size * num_frames, num_patches, hidden_size))
+                pooler_output = pooled.view(batch_size, num_frames, hidden_size)
         else:
             last_hidden_state = spatial_hidden_state
-
-        output = SoccerMasterVisionModelOutput(
+        return SoccerMasterVisionModelOutput(
             spatial_hidden_state=spatial_hidden_state,
             last_hidden_state=last_hidden_state,
             pooler_output=pooler_output,
-            hidden_states=tuple(all_hidden_states) if output_hidden_states else None,
-            attentions=tuple(all_attentions) if output_attentions else None,
-            temporal_attentions=tuple(all_temporal_attentions) if output_attentions and video_mode else None,
         )
-        return output if return_dict else output.to_tuple()
+
+
+def vision_extras(vision_outputs: ModelOutput | None) -> dict:
+    """The backbone's optional outputs (`hidden_states`, `attentions`, `temporal_attentions`) for a head's output."""
+    if vision_outputs is None:
+        return {}
+    return {key: vision_outputs.get(key) for key in ("hidden_states", "attentions", "temporal_attentions")}
 
 
 __all__ = [

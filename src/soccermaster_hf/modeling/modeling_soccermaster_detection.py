@@ -33,11 +33,17 @@ from transformers.models.deformable_detr.modeling_deformable_detr import (
     DeformableDetrSinePositionEmbedding,
     inverse_sigmoid,
 )
-from transformers.utils import ModelOutput
+from transformers.processing_utils import Unpack
+from transformers.utils import ModelOutput, TransformersKwargs, can_return_tuple
 
 from .configuration_soccermaster import SoccerMasterConfig, SoccerMasterDetectionConfig
 from .loss_soccermaster import SoccerMasterDetectionLoss
-from .modeling_soccermaster import SoccerMasterPreTrainedModel, SoccerMasterVisionModel
+from .modeling_soccermaster import (
+    SoccerMasterPreTrainedModel,
+    SoccerMasterVisionModel,
+    check_forward_kwargs,
+    vision_extras,
+)
 
 
 @dataclass
@@ -61,8 +67,11 @@ class SoccerMasterObjectDetectionOutput(ModelOutput):
         association / tracking).
     init_reference_points (`(..., num_queries, 2)`, or `(..., num_queries, 4)` boxes with `two_stage`): initial
         reference points.
-    auxiliary_outputs (`list[dict]`, *optional*): the outputs of earlier decoder layers (same keys).
+    auxiliary_outputs (`list[SoccerMasterDetectionHeadOutput]`, *optional*): the predictions of earlier decoder
+        layers (same fields and leading axes).
     spatial_hidden_state (`(..., num_patches, hidden_size)`): F_spa from the backbone.
+    hidden_states, attentions, temporal_attentions (`tuple(torch.FloatTensor)`, *optional*): the backbone's, when
+        `output_hidden_states=True` / `output_attentions=True` (see [`SoccerMasterVisionModelOutput`]).
     """
 
     loss: torch.FloatTensor | None = None
@@ -78,6 +87,34 @@ class SoccerMasterObjectDetectionOutput(ModelOutput):
     init_reference_points: torch.FloatTensor | None = None
     auxiliary_outputs: list | None = None
     spatial_hidden_state: torch.FloatTensor | None = None
+    hidden_states: tuple[torch.FloatTensor, ...] | None = None
+    attentions: tuple[torch.FloatTensor, ...] | None = None
+    temporal_attentions: tuple[torch.FloatTensor, ...] | None = None
+
+
+@dataclass
+class SoccerMasterDetectionHeadOutput(ModelOutput):
+    r"""
+    Predictions of one decoder layer of [`SoccerMasterDetectionHead`] on `(num_images, ...)` features, and, for the
+    head's own output, the extras of the last layer. Fields as in [`SoccerMasterObjectDetectionOutput`]; the two-stage
+    token proposals (`encoder_outputs`) carry `logits` and `pred_boxes` only, one row per F_spa token.
+
+    init_reference_points (`(num_images, num_queries, 2 or 4)`, *optional*): initial reference points (last layer).
+    auxiliary_outputs (`list[SoccerMasterDetectionHeadOutput]`, *optional*): earlier decoder layers (last layer).
+    encoder_outputs (`SoccerMasterDetectionHeadOutput`, *optional*): two-stage token proposals (last layer).
+    """
+
+    logits: torch.FloatTensor | None = None
+    pred_boxes: torch.FloatTensor | None = None
+    role_logits: torch.FloatTensor | None = None
+    jersey_logits: torch.FloatTensor | None = None
+    jersey_tens_logits: torch.FloatTensor | None = None
+    jersey_units_logits: torch.FloatTensor | None = None
+    team_logits: torch.FloatTensor | None = None
+    last_hidden_state: torch.FloatTensor | None = None
+    init_reference_points: torch.FloatTensor | None = None
+    auxiliary_outputs: list | None = None
+    encoder_outputs: SoccerMasterDetectionHeadOutput | None = None
 
 
 PREDICTION_KEYS = ("logits", "pred_boxes", "role_logits", "jersey_logits", "jersey_tens_logits",
@@ -186,7 +223,7 @@ class SoccerMasterDetectionHead(nn.Module):
         reference = torch.cat(references, 0)  # (sum of h * w, 2)
         return reference[None, :, None, :].expand(1, -1, len(spatial_shapes_list), 2)
 
-    def _predict(self, index: int, hidden_states: torch.Tensor, reference: torch.Tensor) -> dict:
+    def _predict(self, index: int, hidden_states: torch.Tensor, reference: torch.Tensor) -> SoccerMasterDetectionHeadOutput:
         predictor = index if self.config.with_box_refine else 0
         delta = self.bbox_embed[predictor](hidden_states)
         if reference.shape[-1] == 4:
@@ -194,21 +231,22 @@ class SoccerMasterDetectionHead(nn.Module):
         else:
             # only the centre is refined against a 2-D reference (authors' and Deformable-DETR's rule)
             delta = torch.cat([delta[..., :2] + inverse_sigmoid(reference), delta[..., 2:]], dim=-1)
-        return {
-            "logits": self.class_embed[predictor](hidden_states),
-            "pred_boxes": delta.sigmoid(),
-            "role_logits": self.role_embed[predictor](hidden_states),
-            "jersey_logits": self.jersey_embed[predictor](hidden_states),
-            "jersey_tens_logits": self.jersey_tens_embed[predictor](hidden_states),
-            "jersey_units_logits": self.jersey_units_embed[predictor](hidden_states),
-            "team_logits": self.team_embed[predictor](hidden_states),
-        }
+        return SoccerMasterDetectionHeadOutput(
+            logits=self.class_embed[predictor](hidden_states),
+            pred_boxes=delta.sigmoid(),
+            role_logits=self.role_embed[predictor](hidden_states),
+            jersey_logits=self.jersey_embed[predictor](hidden_states),
+            jersey_tens_logits=self.jersey_tens_embed[predictor](hidden_states),
+            jersey_units_logits=self.jersey_units_embed[predictor](hidden_states),
+            team_logits=self.team_embed[predictor](hidden_states),
+            last_hidden_state=hidden_states,
+        )
 
-    def forward(self, spatial_features: torch.Tensor) -> dict:
+    def forward(self, spatial_features: torch.Tensor) -> SoccerMasterDetectionHeadOutput:
         """`spatial_features`: F_spa `(num_images, num_patches, backbone_hidden)`.
 
-        Returns a dict with the prediction keys of the last decoder layer (`(num_images, num_queries, ...)`),
-        `last_hidden_state`, `init_reference_points` and `auxiliary_outputs` (earlier layers).
+        Returns the predictions of the last decoder layer (`(num_images, num_queries, ...)`) with
+        `init_reference_points`, `auxiliary_outputs` (earlier layers) and, with `two_stage`, `encoder_outputs`.
         """
         maps = self._feature_maps(spatial_features)
         num_images = spatial_features.shape[0]
@@ -237,7 +275,9 @@ class SoccerMasterDetectionHead(nn.Module):
             hidden_states, reference, encoder_outputs = self._select_queries(memory, spatial_shapes_list)
             query_position = self.query_pos_head(reference)
         else:
-            query_position, target = torch.split(self.query_embed.weight, self.config.hidden_size, dim=1)
+            # the embedding is called (not its `.weight` read) so that offloading hooks load it first
+            query_embed = self.query_embed(torch.arange(self.config.num_queries, device=device))
+            query_position, target = torch.split(query_embed, self.config.hidden_size, dim=1)
             query_position = query_position.unsqueeze(0).expand(num_images, -1, -1)
             hidden_states = target.unsqueeze(0).expand(num_images, -1, -1)
             reference = self.reference_points(query_position).sigmoid()
@@ -259,18 +299,17 @@ class SoccerMasterDetectionHead(nn.Module):
                 encoder_attention_mask=None,
             )
             prediction = self._predict(index, hidden_states, reference)
-            prediction["last_hidden_state"] = hidden_states
             per_layer.append(prediction)
             if self.config.with_box_refine:
-                reference = prediction["pred_boxes"].detach()
-        output = dict(per_layer[-1])
-        output["init_reference_points"] = init_reference
-        output["auxiliary_outputs"] = per_layer[:-1]
-        if encoder_outputs is not None:
-            output["encoder_outputs"] = encoder_outputs
-        return output
+                reference = prediction.pred_boxes.detach()
+        return SoccerMasterDetectionHeadOutput(
+            **per_layer[-1], init_reference_points=init_reference, auxiliary_outputs=per_layer[:-1],
+            encoder_outputs=encoder_outputs,
+        )
 
-    def _select_queries(self, memory: torch.Tensor, spatial_shapes_list) -> tuple[torch.Tensor, torch.Tensor, dict]:
+    def _select_queries(
+        self, memory: torch.Tensor, spatial_shapes_list
+    ) -> tuple[torch.Tensor, torch.Tensor, SoccerMasterDetectionHeadOutput]:
         """Two-stage query selection: per-token proposals, the `num_queries` best become the decoder's queries.
 
         Returns `(content (images, queries, hidden), reference boxes (images, queries, 4) cxcywh detached,
@@ -295,7 +334,8 @@ class SoccerMasterDetectionHead(nn.Module):
         best = token_logits.max(-1).values.topk(count, dim=1).indices  # (images, queries)
         reference = torch.gather(token_box_logits, 1, best[..., None].expand(-1, -1, 4)).sigmoid().detach()
         content = torch.gather(features, 1, best[..., None].expand(-1, -1, features.shape[-1])).detach()
-        return content, reference, {"logits": token_logits, "pred_boxes": token_box_logits.sigmoid()}
+        return content, reference, SoccerMasterDetectionHeadOutput(logits=token_logits,
+                                                                   pred_boxes=token_box_logits.sigmoid())
 
 
 class SoccerMasterForObjectDetection(SoccerMasterPreTrainedModel):
@@ -321,25 +361,18 @@ class SoccerMasterForObjectDetection(SoccerMasterPreTrainedModel):
 
     def __init__(self, config: SoccerMasterConfig):
         super().__init__(config)
-        # pipelines read the top-level id2label: the detection classes ("person" [, "ball"])
-        config.id2label = dict(enumerate(config.detection_config.class_names))
-        config.label2id = {name: index for index, name in config.id2label.items()}
         self.vision_model = SoccerMasterVisionModel(config.vision_config)
         self.detection_head = SoccerMasterDetectionHead(config.detection_config, config.vision_config.hidden_size)
         self.post_init()
 
-    def _init_weights(self, module: nn.Module) -> None:
-        super()._init_weights(module)
-        init_detection_weights(module)
-
+    @can_return_tuple
     def forward(
         self,
         pixel_values: torch.Tensor | None = None,
         labels: list[dict] | None = None,
         spatial_hidden_state: torch.Tensor | None = None,
-        return_dict: bool | None = None,
-        **kwargs,
-    ) -> SoccerMasterObjectDetectionOutput | tuple:
+        **kwargs: Unpack[TransformersKwargs],
+    ) -> SoccerMasterObjectDetectionOutput:
         r"""
         Args:
             pixel_values (`torch.FloatTensor`): `(batch_size, 3, height, width)` or
@@ -350,36 +383,51 @@ class SoccerMasterForObjectDetection(SoccerMasterPreTrainedModel):
                 not legible), `teams` (0 left, 1 right, 2 none). See `loss_soccermaster.prepare_detection_labels`.
             spatial_hidden_state (`torch.FloatTensor`, *optional*): precomputed F_spa instead of `pixel_values`.
         """
-        return_dict = return_dict if return_dict is not None else self.config.return_dict
-        spatial_hidden_state = self._spatial_features(pixel_values, spatial_hidden_state)
-        leading = spatial_hidden_state.shape[:-2]
-        head_output = self.detection_head(spatial_hidden_state.reshape(-1, *spatial_hidden_state.shape[-2:]))
+        check_forward_kwargs(self, kwargs)
+        spatial_hidden_state, vision_outputs = self._spatial_features(pixel_values, spatial_hidden_state, **kwargs)
+        return detection_output(self.detection_head, spatial_hidden_state, labels, vision_outputs)
 
-        loss = loss_dict = None
-        if labels is not None:
-            criterion = SoccerMasterDetectionLoss(self.config.detection_config)
-            loss, loss_dict = criterion(head_output, labels)
 
-        def unflatten(tensor: torch.Tensor) -> torch.Tensor:
-            return tensor.reshape(*leading, *tensor.shape[1:])
+def detection_output(
+    head: SoccerMasterDetectionHead,
+    spatial_hidden_state: torch.Tensor,
+    labels: list | None = None,
+    vision_outputs: ModelOutput | None = None,
+) -> SoccerMasterObjectDetectionOutput:
+    """Run `head` on F_spa `(..., num_patches, hidden)` (cast to the head's dtype) and return the typed output with
+    the input's leading axes, the loss when `labels` are given, and the backbone's optional outputs."""
+    leading = spatial_hidden_state.shape[:-2]
+    features = spatial_hidden_state.reshape(-1, *spatial_hidden_state.shape[-2:])
+    head_output = head(features.to(head.input_proj[0][0].weight.dtype))
+    loss = loss_dict = None
+    if labels is not None:
+        loss, loss_dict = SoccerMasterDetectionLoss(head.config)(head_output, labels)
 
-        auxiliary = [{key: unflatten(value) for key, value in layer.items()} for layer in head_output["auxiliary_outputs"]]
-        output = SoccerMasterObjectDetectionOutput(
-            loss=loss,
-            loss_dict=loss_dict,
-            **{key: unflatten(head_output[key]) for key in PREDICTION_KEYS},
-            last_hidden_state=unflatten(head_output["last_hidden_state"]),
-            init_reference_points=unflatten(head_output["init_reference_points"]),
-            auxiliary_outputs=auxiliary or None,
-            spatial_hidden_state=spatial_hidden_state,
-        )
-        return output if return_dict else output.to_tuple()
+    def unflatten(tensor: torch.Tensor | None) -> torch.Tensor | None:
+        return None if tensor is None else tensor.reshape(*leading, *tensor.shape[1:])
+
+    def layer(prediction: SoccerMasterDetectionHeadOutput) -> SoccerMasterDetectionHeadOutput:
+        return SoccerMasterDetectionHeadOutput(**{key: unflatten(value) for key, value in prediction.items()
+                                                 if isinstance(value, torch.Tensor)})
+
+    return SoccerMasterObjectDetectionOutput(
+        loss=loss,
+        loss_dict=loss_dict,
+        **{key: unflatten(head_output[key]) for key in PREDICTION_KEYS},
+        last_hidden_state=unflatten(head_output.last_hidden_state),
+        init_reference_points=unflatten(head_output.init_reference_points),
+        auxiliary_outputs=[layer(prediction) for prediction in head_output.auxiliary_outputs] or None,
+        spatial_hidden_state=spatial_hidden_state,
+        **vision_extras(vision_outputs),
+    )
 
 
 @torch.no_grad()
-def init_detection_weights(module: nn.Module) -> None:
-    """Deformable-DETR's initialisation (grid-initialised sampling offsets, zero attention weights, focal prior).
+def init_detection_module(module: nn.Module) -> bool:
+    """Deformable-DETR's initialisation (grid-initialised sampling offsets, zero attention weights, focal prior) for
+    `module` if it is a deformable attention or the detection head; returns whether it was one of them.
 
+    Called by `SoccerMasterPreTrainedModel._init_weights` after the generic branch has initialised the children.
     Uses `transformers.initialization`, which leaves tensors loaded from a checkpoint untouched.
     """
     import math
@@ -422,10 +470,15 @@ def init_detection_weights(module: nn.Module) -> None:
         for projection in module.input_proj:
             init.xavier_uniform_(projection[0].weight, gain=1)
             init.constant_(projection[0].bias, 0)
+    else:
+        return False
+    return True
 
 
 __all__ = [
     "SoccerMasterDetectionHead",
+    "SoccerMasterDetectionHeadOutput",
+    "detection_output",
     "SoccerMasterForObjectDetection",
     "SoccerMasterObjectDetectionOutput",
 ]

@@ -17,11 +17,16 @@ from dataclasses import dataclass
 
 import torch
 from torch import nn
-from transformers.utils import ModelOutput
+from transformers.processing_utils import Unpack
+from transformers.utils import ModelOutput, TransformersKwargs, can_return_tuple
 
 from .configuration_soccermaster import SoccerMasterConfig, SoccerMasterPitchConfig
-from .modeling_soccermaster import SoccerMasterPreTrainedModel, SoccerMasterVisionModel
-from .pitch_definitions import KEYPOINT_NAMES, LINE_CLASSES
+from .modeling_soccermaster import (
+    SoccerMasterPreTrainedModel,
+    SoccerMasterVisionModel,
+    check_forward_kwargs,
+    vision_extras,
+)
 
 
 @dataclass
@@ -37,6 +42,8 @@ class SoccerMasterPitchRegistrationOutput(ModelOutput):
     line_heatmaps (`torch.FloatTensor` of shape `(..., num_lines + 1, heatmap_height, heatmap_width)`):
         independent sigmoid maps peaking at the two endpoints of each of the 23 lines; background last.
     spatial_hidden_state (`torch.FloatTensor`): F_spa from the backbone.
+    hidden_states, attentions, temporal_attentions (`tuple(torch.FloatTensor)`, *optional*): the backbone's, when
+        `output_hidden_states=True` / `output_attentions=True`.
     """
 
     loss: torch.FloatTensor | None = None
@@ -44,6 +51,9 @@ class SoccerMasterPitchRegistrationOutput(ModelOutput):
     keypoint_heatmaps: torch.FloatTensor | None = None
     line_heatmaps: torch.FloatTensor | None = None
     spatial_hidden_state: torch.FloatTensor | None = None
+    hidden_states: tuple[torch.FloatTensor, ...] | None = None
+    attentions: tuple[torch.FloatTensor, ...] | None = None
+    temporal_attentions: tuple[torch.FloatTensor, ...] | None = None
 
 
 class SoccerMasterPixelShuffleHead(nn.Module):
@@ -238,66 +248,64 @@ class SoccerMasterForPitchRegistration(SoccerMasterPreTrainedModel):
 
     @property
     def keypoint_names(self) -> list[str]:
-        """Names of the keypoint channels (background excluded), from the shared pitch definitions."""
-        return list(KEYPOINT_NAMES[: self.config.pitch_config.num_keypoints])
+        """Names of the keypoint channels (background excluded), from the config."""
+        return list(self.config.pitch_config.keypoint_names)
 
     @property
     def line_names(self) -> list[str]:
-        return list(LINE_CLASSES[: self.config.pitch_config.num_lines])
+        """Names of the line channels (background excluded), from the config."""
+        return list(self.config.pitch_config.line_names)
 
-    def _init_weights(self, module: nn.Module) -> None:
-        super()._init_weights(module)
-        from transformers import initialization as init
-
-        if isinstance(module, nn.Conv2d) and module.kernel_size == (3, 3):
-            init.kaiming_normal_(module.weight, mode="fan_out", nonlinearity="relu")
-            if module.bias is not None:
-                init.zeros_(module.bias)
-        elif isinstance(module, nn.BatchNorm2d):
-            init.ones_(module.weight)
-            init.zeros_(module.bias)
-
+    @can_return_tuple
     def forward(
         self,
         pixel_values: torch.Tensor | None = None,
         labels: list[dict] | None = None,
         spatial_hidden_state: torch.Tensor | None = None,
-        return_dict: bool | None = None,
-        **kwargs,
-    ) -> SoccerMasterPitchRegistrationOutput | tuple:
+        **kwargs: Unpack[TransformersKwargs],
+    ) -> SoccerMasterPitchRegistrationOutput:
         r"""
         Args:
             pixel_values (`torch.FloatTensor`): `(batch_size, 3, H, W)` or `(batch_size, num_frames, 3, H, W)`.
             labels (`list[dict]`, *optional*): one dict per frame; see [`pitch_targets`].
             spatial_hidden_state (`torch.FloatTensor`, *optional*): precomputed F_spa instead of `pixel_values`.
         """
-        return_dict = return_dict if return_dict is not None else self.config.return_dict
-        spatial_hidden_state = self._spatial_features(pixel_values, spatial_hidden_state)
-        leading = spatial_hidden_state.shape[:-2]
-        flat = spatial_hidden_state.reshape(-1, *spatial_hidden_state.shape[-2:])
-        keypoints = self.keypoint_head(flat)
-        lines = self.line_head(flat)
+        check_forward_kwargs(self, kwargs)
+        spatial_hidden_state, vision_outputs = self._spatial_features(pixel_values, spatial_hidden_state, **kwargs)
+        return pitch_output(self.keypoint_head, self.line_head, self.config.pitch_config, spatial_hidden_state,
+                            labels, vision_outputs)
 
-        loss = loss_dict = None
-        if labels is not None:
-            loss, loss_dict = self.pitch_loss(keypoints, lines, labels)
-        output = SoccerMasterPitchRegistrationOutput(
-            loss=loss,
-            loss_dict=loss_dict,
-            keypoint_heatmaps=keypoints.reshape(*leading, *keypoints.shape[1:]),
-            line_heatmaps=lines.reshape(*leading, *lines.shape[1:]),
-            spatial_hidden_state=spatial_hidden_state,
-        )
-        return output if return_dict else output.to_tuple()
 
-    def pitch_loss(self, keypoints: torch.Tensor, lines: torch.Tensor, labels) -> tuple[torch.Tensor, dict]:
-        pitch = self.config.pitch_config
+def pitch_output(
+    keypoint_head: SoccerMasterPixelShuffleHead,
+    line_head: SoccerMasterPixelShuffleHead,
+    pitch: SoccerMasterPitchConfig,
+    spatial_hidden_state: torch.Tensor,
+    labels: list | None = None,
+    vision_outputs: ModelOutput | None = None,
+) -> SoccerMasterPitchRegistrationOutput:
+    """Run both pitch heads on F_spa `(..., num_patches, hidden)` (cast to the heads' dtype) and return the typed
+    output with the input's leading axes and the loss when `labels` are given."""
+    leading = spatial_hidden_state.shape[:-2]
+    flat = spatial_hidden_state.reshape(-1, *spatial_hidden_state.shape[-2:])
+    keypoints = keypoint_head(flat.to(keypoint_head.final_conv[0].weight.dtype))
+    lines = line_head(flat.to(line_head.final_conv[0].weight.dtype))
+    loss = loss_dict = None
+    if labels is not None:
         height, width = keypoints.shape[-2:]
         targets = pitch_targets(labels, keypoints.shape[0], pitch.num_keypoints, pitch.num_lines, height, width,
                                 float(pitch.heatmap_sigma), keypoints.device)
-        terms = pitch_heatmap_losses(keypoints, lines, targets, pitch)
-        loss = pitch.keypoint_loss_coefficient * terms["loss_keypoints"] + pitch.line_loss_coefficient * terms["loss_lines"]
-        return loss, terms
+        loss_dict = pitch_heatmap_losses(keypoints, lines, targets, pitch)
+        loss = (pitch.keypoint_loss_coefficient * loss_dict["loss_keypoints"]
+                + pitch.line_loss_coefficient * loss_dict["loss_lines"])
+    return SoccerMasterPitchRegistrationOutput(
+        loss=loss,
+        loss_dict=loss_dict,
+        keypoint_heatmaps=keypoints.reshape(*leading, *keypoints.shape[1:]),
+        line_heatmaps=lines.reshape(*leading, *lines.shape[1:]),
+        spatial_hidden_state=spatial_hidden_state,
+        **vision_extras(vision_outputs),
+    )
 
 
 __all__ = [
@@ -305,6 +313,7 @@ __all__ = [
     "SoccerMasterPitchRegistrationOutput",
     "SoccerMasterPixelShuffleHead",
     "gaussian_heatmaps",
+    "pitch_output",
     "heatmap_cross_entropy",
     "pitch_heatmap_losses",
     "pitch_targets",

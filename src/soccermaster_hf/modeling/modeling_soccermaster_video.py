@@ -1,6 +1,5 @@
 # Copyright 2026 The soccermaster_hf developers. Licensed under the Apache License, Version 2.0.
-"""Semantic heads on F_sem: event classification (Psi_e), video-text alignment (Psi_a), and the multi-task
-pre-training model that drives all five heads from one backbone.
+"""Semantic heads on F_sem: event classification (Psi_e) and video-text alignment (Psi_a).
 
 Ships as Hub remote code: sibling-relative imports only.
 """
@@ -13,12 +12,17 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 from transformers import AutoModel
-from transformers.utils import ModelOutput
+from transformers.processing_utils import Unpack
+from transformers.utils import ModelOutput, TransformersKwargs, can_return_tuple
 
 from .configuration_soccermaster import EVENT_KEYWORDS, SoccerMasterConfig, SoccerMasterEventConfig
-from .modeling_soccermaster import SoccerMasterPreTrainedModel, SoccerMasterVisionModel
-from .modeling_soccermaster_detection import SoccerMasterDetectionHead, init_detection_weights
-from .modeling_soccermaster_pitch import SoccerMasterPixelShuffleHead, pitch_heatmap_losses, pitch_targets
+from .modeling_soccermaster import (
+    SoccerMasterPreTrainedModel,
+    SoccerMasterVisionModel,
+    SoccerMasterVisionModelOutput,
+    check_forward_kwargs,
+    vision_extras,
+)
 
 
 def build_text_encoder(config) -> nn.Module | None:
@@ -50,12 +54,16 @@ class SoccerMasterVideoClassifierOutput(ModelOutput):
     logits (`torch.FloatTensor` of shape `(batch_size, num_labels)`): event logits (softmax over the keywords).
     features (`torch.FloatTensor` of shape `(batch_size, hidden_size)`): pooled clip features before the classifier.
     pooler_output (`torch.FloatTensor` of shape `(batch_size, num_frames, hidden_size)`): F_sem.
+    hidden_states, attentions, temporal_attentions (`tuple(torch.FloatTensor)`, *optional*): the backbone's.
     """
 
     loss: torch.FloatTensor | None = None
     logits: torch.FloatTensor | None = None
     features: torch.FloatTensor | None = None
     pooler_output: torch.FloatTensor | None = None
+    hidden_states: tuple[torch.FloatTensor, ...] | None = None
+    attentions: tuple[torch.FloatTensor, ...] | None = None
+    temporal_attentions: tuple[torch.FloatTensor, ...] | None = None
 
 
 class SoccerMasterEventHead(nn.Module):
@@ -96,27 +104,18 @@ class SoccerMasterForVideoClassification(SoccerMasterPreTrainedModel):
 
     def __init__(self, config: SoccerMasterConfig):
         super().__init__(config)
-        # `event_config.id2label` is the source of truth; a custom top-level `id2label` (transformers' fine-tuning
-        # idiom, `from_pretrained(..., id2label=...)`) replaces it. Pipelines read the top-level one.
-        labels = dict(config.id2label or {})
-        generic = set(labels.values()) <= {"LABEL_0", "LABEL_1"} or set(labels.values()) <= {"person", "ball"}
-        if labels and not generic and labels != config.event_config.id2label:
-            config.event_config.id2label = labels
-            config.event_config.label2id = {name: index for index, name in labels.items()}
-        config.id2label = dict(config.event_config.id2label)
-        config.label2id = {name: index for index, name in config.id2label.items()}
         self.vision_model = SoccerMasterVisionModel(config.vision_config)
         self.event_head = SoccerMasterEventHead(config.event_config, config.vision_config.hidden_size)
         self.post_init()
 
+    @can_return_tuple
     def forward(
         self,
         pixel_values: torch.Tensor | None = None,
         labels: torch.LongTensor | None = None,
         pooler_output: torch.Tensor | None = None,
-        return_dict: bool | None = None,
-        **kwargs,
-    ) -> SoccerMasterVideoClassifierOutput | tuple:
+        **kwargs: Unpack[TransformersKwargs],
+    ) -> SoccerMasterVideoClassifierOutput:
         r"""
         Args:
             pixel_values (`torch.FloatTensor` of shape `(batch_size, num_frames, 3, height, width)`): a semantic clip
@@ -124,13 +123,8 @@ class SoccerMasterForVideoClassification(SoccerMasterPreTrainedModel):
             labels (`torch.LongTensor` of shape `(batch_size,)`, *optional*): event indices in `config.id2label`.
             pooler_output (`torch.FloatTensor`, *optional*): precomputed F_sem `(batch_size, num_frames, hidden)`.
         """
-        return_dict = return_dict if return_dict is not None else self.config.return_dict
-        if pooler_output is None:
-            if pixel_values is None:
-                raise ValueError("Pass `pixel_values` (or a precomputed F_sem as `pooler_output`).")
-            if pixel_values.ndim == 4:
-                pixel_values = pixel_values.unsqueeze(1)
-            pooler_output = self.vision_model(pixel_values).pooler_output
+        check_forward_kwargs(self, kwargs)
+        pooler_output, vision_outputs = semantic_features(self, pixel_values, pooler_output, **kwargs)
         logits, features = self.event_head(pooler_output)
         loss = None
         if labels is not None:
@@ -139,9 +133,24 @@ class SoccerMasterForVideoClassification(SoccerMasterPreTrainedModel):
                 raise ValueError(f"event labels must lie in [0, {logits.shape[-1] - 1}], got {labels.tolist()}.")
             loss = nn.functional.cross_entropy(logits, labels,
                                                label_smoothing=float(self.config.event_config.label_smoothing))
-        output = SoccerMasterVideoClassifierOutput(loss=loss, logits=logits, features=features,
-                                                   pooler_output=pooler_output)
-        return output if return_dict else output.to_tuple()
+        return SoccerMasterVideoClassifierOutput(loss=loss, logits=logits, features=features,
+                                                 pooler_output=pooler_output, **vision_extras(vision_outputs))
+
+
+def semantic_features(
+    model: SoccerMasterPreTrainedModel, pixel_values: torch.Tensor | None, pooler_output: torch.Tensor | None = None,
+    **kwargs: Unpack[TransformersKwargs],
+) -> tuple[torch.Tensor, SoccerMasterVisionModelOutput | None]:
+    """F_sem `(batch_size, num_frames, hidden)` of clips (a 4-D input is a batch of one-frame clips) and the backbone's
+    output; a precomputed `pooler_output` is returned unchanged."""
+    if pooler_output is not None:
+        return pooler_output, None
+    if pixel_values is None:
+        raise ValueError("Pass `pixel_values` (or a precomputed F_sem as `pooler_output`).")
+    if pixel_values.ndim == 4:
+        pixel_values = pixel_values.unsqueeze(1)
+    outputs = model.vision_model(pixel_values, **kwargs)
+    return outputs.pooler_output, outputs
 
 
 # --------------------------------------------------------------------------------------------------------------------
@@ -159,6 +168,7 @@ class SoccerMasterOutput(ModelOutput):
     text_embeds (`torch.FloatTensor` of shape `(num_texts, text_hidden_size)`): L2-normalised pooled text features.
     valid_text_mask (`torch.BoolTensor` of shape `(num_texts,)`): texts with a non-zero embedding (clips without
         commentary are fed as zeros and excluded from the loss).
+    hidden_states, attentions, temporal_attentions (`tuple(torch.FloatTensor)`, *optional*): the backbone's.
     """
 
     loss: torch.FloatTensor | None = None
@@ -167,6 +177,9 @@ class SoccerMasterOutput(ModelOutput):
     video_embeds: torch.FloatTensor | None = None
     text_embeds: torch.FloatTensor | None = None
     valid_text_mask: torch.BoolTensor | None = None
+    hidden_states: tuple[torch.FloatTensor, ...] | None = None
+    attentions: tuple[torch.FloatTensor, ...] | None = None
+    temporal_attentions: tuple[torch.FloatTensor, ...] | None = None
 
 
 def alignment_labels(
@@ -200,13 +213,6 @@ def add_alignment_modules(model: nn.Module, config: SoccerMasterConfig) -> None:
         model.text_model.requires_grad_(False)
     model.logit_scale = nn.Parameter(torch.tensor(float(config.logit_scale_init_value)))
     model.logit_bias = nn.Parameter(torch.tensor(float(config.logit_bias_init_value)))
-
-
-def init_alignment_scalars(model: nn.Module, config: SoccerMasterConfig) -> None:
-    from transformers import initialization as init
-
-    init.constant_(model.logit_scale, float(config.logit_scale_init_value))
-    init.constant_(model.logit_bias, float(config.logit_bias_init_value))
 
 
 def encode_texts(model: nn.Module, input_ids, attention_mask, text_embeds) -> torch.Tensor:
@@ -256,18 +262,10 @@ class SoccerMasterModel(SoccerMasterPreTrainedModel):
         add_alignment_modules(self, config)
         self.post_init()
 
-    def _init_weights(self, module: nn.Module) -> None:
-        super()._init_weights(module)
-        if isinstance(module, SoccerMasterModel):
-            init_alignment_scalars(module, self.config)
-
     def get_video_features(self, pixel_values: torch.Tensor | None = None,
                            pooler_output: torch.Tensor | None = None) -> torch.Tensor:
         """L2-normalised mean over frames of F_sem, `(batch_size, hidden_size)`."""
-        if pooler_output is None:
-            if pixel_values.ndim == 4:
-                pixel_values = pixel_values.unsqueeze(1)
-            pooler_output = self.vision_model(pixel_values).pooler_output
+        pooler_output, _ = semantic_features(self, pixel_values, pooler_output)
         return nn.functional.normalize(pooler_output.mean(dim=1), dim=-1)
 
     def get_text_features(self, input_ids: torch.Tensor, attention_mask: torch.Tensor | None = None) -> torch.Tensor:
@@ -277,6 +275,7 @@ class SoccerMasterModel(SoccerMasterPreTrainedModel):
     def alignment_logits(self, video_embeds: torch.Tensor, text_embeds: torch.Tensor) -> torch.Tensor:
         return video_embeds @ text_embeds.t() * self.logit_scale.exp() + self.logit_bias
 
+    @can_return_tuple
     def forward(
         self,
         pixel_values: torch.Tensor | None = None,
@@ -286,9 +285,8 @@ class SoccerMasterModel(SoccerMasterPreTrainedModel):
         pooler_output: torch.Tensor | None = None,
         keywords: Sequence[str] | None = None,
         return_loss: bool | None = None,
-        return_dict: bool | None = None,
-        **kwargs,
-    ) -> SoccerMasterOutput | tuple:
+        **kwargs: Unpack[TransformersKwargs],
+    ) -> SoccerMasterOutput:
         r"""
         Args:
             pixel_values (`torch.FloatTensor` of shape `(batch_size, num_frames, 3, height, width)`): clips.
@@ -298,215 +296,26 @@ class SoccerMasterModel(SoccerMasterPreTrainedModel):
             keywords (`list[str]`, *optional*): event keyword of each clip, for the extra positives of the loss.
             return_loss (`bool`, *optional*): compute the sigmoid loss (video i <-> text i positives).
         """
-        return_dict = return_dict if return_dict is not None else self.config.return_dict
-        video_embeds = self.get_video_features(pixel_values, pooler_output)
+        check_forward_kwargs(self, kwargs)
+        pooler_output, vision_outputs = semantic_features(self, pixel_values, pooler_output, **kwargs)
+        video_embeds = nn.functional.normalize(pooler_output.mean(dim=1), dim=-1)
         text_embeds = encode_texts(self, input_ids, attention_mask, text_embeds)
         logits, valid, loss = alignment_forward(self, video_embeds, text_embeds, keywords,
                                                 self.config.alignment_extra_positive_keywords, bool(return_loss))
-        output = SoccerMasterOutput(loss=loss, logits_per_video=logits, logits_per_text=logits.t(),
-                                    video_embeds=video_embeds, text_embeds=text_embeds, valid_text_mask=valid)
-        return output if return_dict else output.to_tuple()
-
-
-# --------------------------------------------------------------------------------------------------------------------
-# Multi-task pre-training
-# --------------------------------------------------------------------------------------------------------------------
-
-
-@dataclass
-class SoccerMasterForPreTrainingOutput(ModelOutput):
-    r"""
-    loss (`torch.FloatTensor` of shape `()`, *optional*): weighted sum of the terms of the batches given.
-    loss_dict (`dict[str, torch.FloatTensor]`): every term (`loss_detection`, `loss_keypoints`, `loss_lines`,
-        `loss_events`, `loss_alignment`, and the detection sub-terms).
-    detection (`dict`, *optional*): detection predictions of the spatial batch.
-    keypoint_heatmaps, line_heatmaps (`torch.FloatTensor`, *optional*): pitch heatmaps of the spatial batch.
-    event_logits (`torch.FloatTensor`, *optional*): `(batch_size, num_events)` of the semantic batch.
-    logits_per_video (`torch.FloatTensor`, *optional*): alignment logits of the semantic batch.
-    """
-
-    loss: torch.FloatTensor | None = None
-    loss_dict: dict | None = None
-    detection: dict | None = None
-    keypoint_heatmaps: torch.FloatTensor | None = None
-    line_heatmaps: torch.FloatTensor | None = None
-    event_logits: torch.FloatTensor | None = None
-    logits_per_video: torch.FloatTensor | None = None
-
-
-class SoccerMasterForPreTraining(SoccerMasterPreTrainedModel):
-    """One backbone, five heads (detection, keypoints, lines, events, alignment), as the authors pre-train.
-
-    A *spatial* batch (clips of consecutive frames, `spatial_pixel_values`) drives detection, keypoints and lines
-    through F_spa; a *semantic* batch (1-fps clips, `semantic_pixel_values`) drives events and alignment through
-    F_sem. Either may be omitted. The authors backpropagate each batch's loss separately and step once; call the
-    model once per batch to do the same (see `soccermaster_hf.training`).
-    """
-
-    config_class = SoccerMasterConfig
-    _no_split_modules = SoccerMasterPreTrainedModel._no_split_modules + ["DeformableDetrDecoderLayer"]
-
-    def __init__(self, config: SoccerMasterConfig):
-        super().__init__(config)
-        hidden = config.vision_config.hidden_size
-        pitch = config.pitch_config
-        self.vision_model = SoccerMasterVisionModel(config.vision_config)
-        self.detection_head = SoccerMasterDetectionHead(config.detection_config, hidden)
-        self.keypoint_head = SoccerMasterPixelShuffleHead(pitch, hidden, pitch.num_keypoints + 1, "softmax")
-        self.line_head = SoccerMasterPixelShuffleHead(pitch, hidden, pitch.num_lines + 1, "sigmoid")
-        self.event_head = SoccerMasterEventHead(config.event_config, hidden)
-        add_alignment_modules(self, config)
-        self.post_init()
-
-    def _init_weights(self, module: nn.Module) -> None:
-        super()._init_weights(module)
-        init_detection_weights(module)
-        if isinstance(module, SoccerMasterForPreTraining):
-            init_alignment_scalars(module, self.config)
-
-    def head_modules(self) -> dict[str, nn.Module]:
-        """Modules clipped separately by per-module gradient clipping (the authors: backbone and each head)."""
-        heads = {"backbone": self.vision_model, "detection": self.detection_head, "keypoints": self.keypoint_head,
-                 "lines": self.line_head, "events": self.event_head}
-        return heads
-
-    def forward(
-        self,
-        spatial_pixel_values: torch.Tensor | None = None,
-        detection_labels: list | None = None,
-        pitch_labels: list | None = None,
-        semantic_pixel_values: torch.Tensor | None = None,
-        event_labels: torch.LongTensor | None = None,
-        input_ids: torch.Tensor | None = None,
-        attention_mask: torch.Tensor | None = None,
-        text_embeds: torch.Tensor | None = None,
-        keywords: Sequence[str] | None = None,
-        return_dict: bool | None = None,
-        **kwargs,
-    ) -> SoccerMasterForPreTrainingOutput | tuple:
-        r"""
-        Args:
-            spatial_pixel_values (`torch.FloatTensor` of shape `(batch_size, num_frames, 3, H, W)`): spatial clips.
-            detection_labels (`list`, *optional*): per-frame detection label dicts (see `SoccerMasterForObjectDetection`).
-            pitch_labels (`list`, *optional*): per-frame pitch label dicts (see `pitch_targets`).
-            semantic_pixel_values (`torch.FloatTensor` of shape `(batch_size, num_frames, 3, H, W)`): semantic clips.
-            event_labels (`torch.LongTensor` of shape `(batch_size,)`, *optional*): event indices.
-            input_ids, attention_mask / text_embeds: captions of the semantic clips (rows of zeros = no caption).
-            keywords (`list[str]`, *optional*): event keyword per semantic clip (extra alignment positives).
-        """
-        from .loss_soccermaster import SoccerMasterDetectionLoss
-
-        config = self.config
-        return_dict = return_dict if return_dict is not None else config.return_dict
-        loss_dict: dict[str, torch.Tensor] = {}
-        weighted: list[torch.Tensor] = []
-        output = SoccerMasterForPreTrainingOutput()
-        if spatial_pixel_values is not None:
-            frames = spatial_pixel_values.reshape(-1, *spatial_pixel_values.shape[-3:])
-            spatial = self.vision_model(frames).spatial_hidden_state  # image mode: spatial layers only
-            detection = self.detection_head(spatial)
-            keypoints = self.keypoint_head(spatial)
-            lines = self.line_head(spatial)
-            output.detection = detection
-            output.keypoint_heatmaps = keypoints
-            output.line_heatmaps = lines
-            if detection_labels is not None:
-                detection_loss, detection_terms = SoccerMasterDetectionLoss(config.detection_config)(
-                    detection, detection_labels)
-                loss_dict.update({f"detection/{k}": v for k, v in detection_terms.items()})
-                loss_dict["loss_detection"] = detection_loss
-                weighted.append(config.detection_loss_coefficient * detection_loss)
-            if pitch_labels is not None:
-                pitch = config.pitch_config
-                targets = pitch_targets(pitch_labels, keypoints.shape[0], pitch.num_keypoints, pitch.num_lines,
-                                        keypoints.shape[-2], keypoints.shape[-1], float(pitch.heatmap_sigma),
-                                        keypoints.device)
-                loss_dict.update(pitch_heatmap_losses(keypoints, lines, targets, pitch))
-                weighted.append(pitch.keypoint_loss_coefficient * loss_dict["loss_keypoints"])
-                weighted.append(pitch.line_loss_coefficient * loss_dict["loss_lines"])
-        if semantic_pixel_values is not None:
-            semantic = self.vision_model(semantic_pixel_values).pooler_output
-            event_logits, _ = self.event_head(semantic)
-            output.event_logits = event_logits
-            if event_labels is not None:
-                event_labels = torch.as_tensor(event_labels, device=event_logits.device).long().reshape(-1)
-                valid = event_labels >= 0  # -1 = clip without an event keyword
-                if bool(valid.any()):
-                    loss_dict["loss_events"] = nn.functional.cross_entropy(
-                        event_logits[valid], event_labels[valid],
-                        label_smoothing=float(config.event_config.label_smoothing))
-                    weighted.append(config.event_config.loss_coefficient * loss_dict["loss_events"])
-            if text_embeds is not None or input_ids is not None:
-                video = nn.functional.normalize(semantic.mean(dim=1), dim=-1)
-                text = encode_texts(self, input_ids, attention_mask, text_embeds)
-                logits, _, loss_dict["loss_alignment"] = alignment_forward(
-                    self, video, text, keywords, config.alignment_extra_positive_keywords, True)
-                output.logits_per_video = logits
-                weighted.append(config.alignment_loss_coefficient * loss_dict["loss_alignment"])
-        output.loss = torch.stack(weighted).sum() if weighted else None
-        output.loss_dict = loss_dict
-        return output if return_dict else output.to_tuple()
-
-
-def optimizer_parameter_groups(model: nn.Module, base_lr: float = 5e-5, weight_decay: float = 1e-4) -> list[dict]:
-    """The authors' AdamW parameter groups (SPEC 1.4), scaled to `base_lr` (their backbone lr, 5e-5).
-
-    backbone (non-temporal) 1x; temporal attention / norm / fc / gate 2x; temporal embedding 2x without weight decay;
-    detection, keypoint, alignment and event-transformer heads 2x; line head 20x; event classifier Linear 4x.
-    Frozen parameters are skipped.
-    """
-    groups: dict[str, dict] = {}
-
-    def add(name: str, parameter: nn.Parameter, lr_scale: float, decay: bool = True) -> None:
-        group = groups.setdefault(name, {"params": [], "lr": base_lr * lr_scale,
-                                          "weight_decay": weight_decay if decay else 0.0, "name": name})
-        group["params"].append(parameter)
-
-    for name, parameter in model.named_parameters():
-        if not parameter.requires_grad:
-            continue
-        if name.endswith("temporal_embedding"):
-            add("temporal_embedding", parameter, 2.0, decay=False)
-        elif "vision_model." in name or name.startswith(("embeddings.", "encoder.", "post_layernorm", "head.")):
-            add("backbone_temporal" if ".temporal_" in name else "backbone", parameter,
-                2.0 if ".temporal_" in name else 1.0)
-        elif name.startswith("line_head."):
-            add("lines_head", parameter, 20.0)
-        elif name.startswith("event_head.classifier."):
-            add("event_classifier", parameter, 4.0)
-        elif name.startswith("event_head."):
-            add("event_transformer", parameter, 2.0)
-        elif name.startswith("keypoint_head."):
-            add("keypoints_head", parameter, 2.0)
-        elif name.startswith("detection_head."):
-            add("detection_head", parameter, 2.0)
-        else:
-            add("other_heads", parameter, 2.0)  # alignment scalars, custom heads
-    return list(groups.values())
-
-
-def clip_gradients_per_module(modules: dict[str, nn.Module], max_norm: float = 0.1) -> dict[str, float]:
-    """Clip the gradient norm of every module separately (the authors: 0.1 for the backbone and each head)."""
-    norms = {}
-    for name, module in modules.items():
-        parameters = [p for p in module.parameters() if p.grad is not None]
-        if parameters:
-            norms[name] = float(torch.nn.utils.clip_grad_norm_(parameters, max_norm))
-    return norms
+        return SoccerMasterOutput(loss=loss, logits_per_video=logits, logits_per_text=logits.t(),
+                                  video_embeds=video_embeds, text_embeds=text_embeds, valid_text_mask=valid,
+                                  **vision_extras(vision_outputs))
 
 
 __all__ = [
     "EVENT_KEYWORDS",
     "SoccerMasterEventHead",
-    "SoccerMasterForPreTraining",
-    "SoccerMasterForPreTrainingOutput",
     "SoccerMasterForVideoClassification",
     "SoccerMasterModel",
     "SoccerMasterOutput",
     "SoccerMasterVideoClassifierOutput",
     "alignment_labels",
-    "clip_gradients_per_module",
-    "optimizer_parameter_groups",
     "retrieval_accuracy",
+    "semantic_features",
     "sigmoid_alignment_loss",
 ]
