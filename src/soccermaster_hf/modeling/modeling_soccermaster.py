@@ -445,6 +445,10 @@ class SoccerMasterPreTrainedModel(PreTrainedModel):
     _supports_flash_attn = False
     _supports_flex_attn = False
     _supports_attention_backend = False
+    # a class loads the part of any SoccerMaster folder it has (e.g. a detector from a pre-training folder): the other
+    # heads' weights are skipped on purpose, not reported as unexpected
+    _keys_to_ignore_on_load_unexpected = [r"^(detection_head|keypoint_head|line_head|event_head|text_model)\.",
+                                          r"^logit_(scale|bias)$"]
 
     def __init__(self, config: SoccerMasterVisionConfig | SoccerMasterConfig, *inputs, **kwargs):
         super().__init__(config, *inputs, **kwargs)
