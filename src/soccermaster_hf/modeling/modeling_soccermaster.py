@@ -103,7 +103,8 @@ class SoccerMasterVisionEmbeddings(nn.Module):
 
     def interpolate_pos_encoding(self, grid_height: int, grid_width: int) -> torch.Tensor:
         """Return the position table resized to a `grid_height x grid_width` patch grid: `(1, h*w, hidden_size)`."""
-        table = self.position_embedding.weight
+        # the embedding is called (not its `.weight` read) so that offloading hooks load it first
+        table = self.position_embedding(self.position_ids)[0]
         if grid_height == self.grid_size and grid_width == self.grid_size:
             return table.unsqueeze(0)
         # (num_patches, hidden) -> (1, hidden, grid, grid) for interpolation

@@ -104,31 +104,49 @@ class SoccerMasterForGameStateReconstruction(SoccerMasterMultiTaskPreTrainedMode
     @can_return_tuple
     def forward(
         self,
-        pixel_values: torch.Tensor,
+        pixel_values: torch.Tensor | None = None,
         spatial_hidden_state: torch.Tensor | None = None,
+        pooler_output: torch.Tensor | None = None,
         **kwargs: Unpack[TransformersKwargs],
     ) -> SoccerMasterGameStateOutput:
         r"""
         Args:
             pixel_values (`torch.FloatTensor`): `(batch_size, 3, H, W)` images or `(batch_size, num_frames, 3, H, W)`
                 clips.
-            spatial_hidden_state (`torch.FloatTensor`, *optional*): precomputed F_spa (no events then).
+            spatial_hidden_state (`torch.FloatTensor`, *optional*): precomputed F_spa instead of `pixel_values`
+                (spatial heads only).
+            pooler_output (`torch.FloatTensor` of shape `(batch_size, num_frames, hidden)`, *optional*): precomputed
+                F_sem, e.g. of a long clip gathered chunk by chunk (the event head runs on it).
         """
         check_forward_kwargs(self, kwargs)
         vision_outputs = None
-        pooler_output = event_logits = None
-        if spatial_hidden_state is None:
-            if pixel_values is None:
-                raise ValueError("Pass `pixel_values` (or a precomputed `spatial_hidden_state`).")
+        if pixel_values is not None:
             vision_outputs = self.vision_model(pixel_values, **kwargs)
             spatial_hidden_state = vision_outputs.spatial_hidden_state
-            pooler_output = vision_outputs.pooler_output
-        detection = detection_output(self.detection_head, spatial_hidden_state)
-        pitch = pitch_output(self.keypoint_head, self.line_head, self.config.pitch_config, spatial_hidden_state)
+            pooler_output = vision_outputs.pooler_output if pooler_output is None else pooler_output
+        elif spatial_hidden_state is None and pooler_output is None:
+            raise ValueError("Pass `pixel_values` (or a precomputed `spatial_hidden_state` / `pooler_output`).")
+        detection = pitch = event_logits = None
+        if spatial_hidden_state is not None:
+            detection = detection_output(self.detection_head, spatial_hidden_state)
+            pitch = pitch_output(self.keypoint_head, self.line_head, self.config.pitch_config, spatial_hidden_state)
         if pooler_output is not None:
             event_logits, _ = self.event_head(pooler_output.to(self.event_head.classifier.weight.dtype))
         return SoccerMasterGameStateOutput(detection=detection, pitch=pitch, pooler_output=pooler_output,
                                            event_logits=event_logits, **vision_extras(vision_outputs))
+
+    @classmethod
+    def sharing_modules_of(cls, model: nn.Module) -> SoccerMasterForGameStateReconstruction:
+        """An inference view of another multi-task model (e.g. a `SoccerMasterForPreTraining` being trained, LoRA-
+        wrapped or not) that shares its modules: no weights are copied."""
+        if isinstance(model, cls):
+            return model
+        with torch.device("meta"):
+            view = cls(model.config)
+        for name in ("vision_model", "detection_head", "keypoint_head", "line_head", "event_head", "text_model"):
+            setattr(view, name, getattr(model, name))
+        view.logit_scale, view.logit_bias = model.logit_scale, model.logit_bias
+        return view.train(model.training)
 
     def to_mixed_precision(self, dtype: torch.dtype = torch.bfloat16) -> SoccerMasterForGameStateReconstruction:
         """Backbone, pitch and event heads in `dtype`; the detection head stays float32 (its deformable sampling and

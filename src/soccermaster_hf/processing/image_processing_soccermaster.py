@@ -13,6 +13,7 @@ This file ships as Hub remote code: only torch / numpy / transformers imports an
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import torch
@@ -61,11 +62,17 @@ class SoccerMasterImageProcessorKwargs(ImagesKwargs, total=False):
     channel_order (`str`): `"rgb"` (default) or `"bgr"` for arrays read with OpenCV.
     return_transforms (`bool`): also return `resize_transforms` (`(batch, 4)`: scale_x, scale_y, offset_x, offset_y)
         and `original_sizes` (`(batch, 2)`: height, width). Off by default so the output feeds `model(**inputs)`.
+    role_names, team_names, keypoint_names, line_names (`list[str]`): the model's vocabularies for post-processing
+        (saved with the processor; `SoccerMasterImageProcessor.from_model_config` copies them from the model config).
     """
 
     resize_mode: str
     channel_order: str
     return_transforms: bool
+    role_names: list[str]
+    team_names: list[str]
+    keypoint_names: list[str] | None
+    line_names: list[str] | None
 
 
 def compute_resize_transform(
@@ -108,6 +115,24 @@ def _expand_gray(images):
         if images.ndim == 2:
             return images.unsqueeze(0).expand(3, -1, -1).contiguous()
     return images
+
+
+@dataclass
+class GameStateFrame:
+    """Post-processed results of one frame (see `SoccerMasterImageProcessor.post_process_game_state`).
+
+    detections (`dict`): `scores`, `labels`, `boxes` `(num_detections, 4)` xyxy pixels, `roles`, `role_scores`,
+        `jerseys`, `jersey_scores`, `teams`, `team_scores`, `query_indices`.
+    embeddings (`torch.FloatTensor` of shape `(num_detections, detection_hidden_size)`): each detection's decoder
+        state (for association / tracking).
+    keypoints (`dict[str, tuple[float, float, float]]`): pitch keypoint name -> `(x, y, score)` in pixels.
+    lines (`dict[str, list[tuple[float, float, float]]]`): pitch line name -> its two endpoints `(x, y, score)`.
+    """
+
+    detections: dict
+    embeddings: torch.Tensor
+    keypoints: dict
+    lines: dict
 
 
 class SoccerMasterImageProcessor(TorchvisionBackend):
@@ -172,6 +197,11 @@ class SoccerMasterImageProcessor(TorchvisionBackend):
                 f"got shape {tuple(image.shape)}. For videos use SoccerMasterVideoProcessor."
             )
         is_array = isinstance(image, (np.ndarray, torch.Tensor))
+        if is_array and (image.dtype.is_floating_point if isinstance(image, torch.Tensor)
+                         else np.issubdtype(image.dtype, np.floating)):
+            finite = torch.isfinite(image).all() if isinstance(image, torch.Tensor) else np.isfinite(image).all()
+            if not finite:
+                raise ValueError("The image holds non-finite values (NaN or inf); the processor refuses it.")
         tensor = super().process_image(image, **kwargs)
         if tensor.ndim != 3 or tensor.shape[0] != 3:
             raise ValueError(f"Could not convert the image to 3 RGB channels (got shape {tuple(tensor.shape)}).")
@@ -265,9 +295,24 @@ class SoccerMasterImageProcessor(TorchvisionBackend):
             frames = (frames - mean) / std
         return (frames if batched else frames[0]), transform
 
-    # Attribute class names, in the model heads' order (the tests check them against the model's constants).
-    role_names = ("ball", "goalkeeper", "other", "player", "referee", "none")
-    team_names = ("left", "right", "none")
+    # Vocabularies in the heads' logit order; defaults = the config's defaults, `from_model_config` copies a model's.
+    role_names = ["ball", "goalkeeper", "other", "player", "referee", "none"]
+    team_names = ["left", "right", "none"]
+    keypoint_names = None
+    line_names = None
+
+    @classmethod
+    def from_model_config(cls, config, **kwargs) -> SoccerMasterImageProcessor:
+        """The processor a model was trained with: `size` = the backbone's `image_size`, and the role / team /
+        keypoint / line vocabularies of a [`SoccerMasterConfig`] (the config is their source of truth)."""
+        vision = getattr(config, "vision_config", config)
+        values = {"size": {"height": vision.image_size, "width": vision.image_size}}
+        if hasattr(config, "detection_config"):
+            values.update(role_names=list(config.detection_config.role_names),
+                          team_names=list(config.detection_config.team_names),
+                          keypoint_names=list(config.pitch_config.keypoint_names),
+                          line_names=list(config.pitch_config.line_names))
+        return cls(**{**values, **kwargs})
 
     def _original_size(self, target_sizes, index: int) -> tuple[int, int] | None:
         if target_sizes is None:
@@ -359,13 +404,16 @@ class SoccerMasterImageProcessor(TorchvisionBackend):
         0.1). Lines: the two strongest separated peaks of each line channel (3x3 non-maximum suppression), kept above
         `threshold`. Heatmap pixel `(i, j)` covers processed-image pixels `2i .. 2i + 2` (the heads predict at half the
         input resolution); coordinates are returned as `(x, y)` in original pixels when `target_sizes` is given, else in
-        processed-image pixels. Names default to indices; pass `model.keypoint_names` / `model.line_names`.
+        processed-image pixels. Names come from `keypoint_names` / `line_names`, else from the processor's (the model
+        config's, see `from_model_config`), else indices.
         With `subpixel` (default) each peak is refined by a log-parabola fit to its 3x3 neighbourhood (exact for a
         Gaussian peak; one heatmap pixel is 2 input pixels, ~5 pixels of a 960-wide frame at 384 px input).
 
         Returns one dict per image/frame: `keypoints` `{name: (x, y, score)}` and `lines`
         `{name: [(x, y, score), (x, y, score)]}`.
         """
+        keypoint_names = keypoint_names if keypoint_names is not None else self.keypoint_names
+        line_names = line_names if line_names is not None else self.line_names
         keypoint_maps = outputs["keypoint_heatmaps"] if isinstance(outputs, dict) else outputs.keypoint_heatmaps
         line_maps = outputs.get("line_heatmaps") if isinstance(outputs, dict) else getattr(outputs, "line_heatmaps",
                                                                                            None)
@@ -410,6 +458,28 @@ class SoccerMasterImageProcessor(TorchvisionBackend):
             results.append({"keypoints": keypoints, "lines": lines})
         return results
 
+    def post_process_game_state(
+        self,
+        outputs,
+        target_sizes: torch.Tensor | list[tuple[int, int]] | None = None,
+        threshold: float = 0.5,
+        keypoint_threshold: float = 0.1,
+        top_k: int = 100,
+        resize_mode: str | None = None,
+    ) -> list[GameStateFrame]:
+        """Per-frame typed results from a [`SoccerMasterForGameStateReconstruction`] output (frames in batch-major
+        order): the detections of `post_process_object_detection` with each athlete's decoder embedding, and the
+        named keypoints and line endpoints of `post_process_keypoints`."""
+        detection = outputs.detection
+        detections = self.post_process_object_detection(detection, threshold=threshold, target_sizes=target_sizes,
+                                                         top_k=top_k, resize_mode=resize_mode)
+        pitch = self.post_process_keypoints(outputs.pitch, target_sizes=target_sizes, threshold=keypoint_threshold,
+                                            resize_mode=resize_mode)
+        states = detection.last_hidden_state.reshape(-1, *detection.last_hidden_state.shape[-2:])
+        return [GameStateFrame(detections=found, embeddings=states[index, found["query_indices"]].float(),
+                               keypoints=points["keypoints"], lines=points["lines"])
+                for index, (found, points) in enumerate(zip(detections, pitch))]
+
     def get_resize_transform(self, original_size: tuple[int, int], resize_mode: str | None = None) -> tuple[float, ...]:
         """`(scale_x, scale_y, offset_x, offset_y)` that this processor applies to an image of `original_size`."""
         return compute_resize_transform(
@@ -436,4 +506,4 @@ class SoccerMasterImageProcessor(TorchvisionBackend):
         return corners.reshape(boxes.shape)
 
 
-__all__ = ["SoccerMasterImageProcessor", "compute_resize_transform"]
+__all__ = ["GameStateFrame", "SoccerMasterImageProcessor", "compute_resize_transform"]
