@@ -240,7 +240,7 @@ def main(argv: list[str] | None = None) -> int:
         "PnLCalib's solver on these annotated lines final@5 85.1 (acc@10 93.7, acc@20 95.5)"
     )
     times = np.array([r.time_ms for r in ours_results.values()])
-    methods = Counter(r.method for r in ours_results.values())
+    methods = Counter(r.initialisation.value for r in ours_results.values() if r.initialisation is not None)
     print(
         f"our per-frame time: median {np.median(times):.1f} ms, p90 {np.percentile(times, 90):.1f} ms, "
         f"max {times.max():.1f} ms; initialisation: {dict(methods)}"

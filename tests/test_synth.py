@@ -213,8 +213,8 @@ def test_event_derivation_rules(tmp_path):
 
 def test_solver_recovers_the_synthetic_cameras(dataset):
     """SoccerSynth annotations -> the geometry solver -> cameras that score like the ground truth (issues 4 + 6)."""
+    from soccermaster_hf.geometry.calibrator import calibrate
     from soccermaster_hf.geometry.observations import PitchObservations
-    from soccermaster_hf.geometry.solver import calibrate
 
     folders, config = dataset
     annotations, cameras, failures = {}, {}, []

@@ -24,10 +24,10 @@ import numpy as np
 import torch
 from scipy.optimize import linear_sum_assignment
 
+from .geometry.calibrator import calibrate_predicted
 from .geometry.camera import Camera
 from .geometry.metric import project_pitch_polylines
 from .geometry.observations import PitchObservations
-from .geometry.solver import calibrate_predicted
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".webp"}
 TEAM_COLOURS = {"left": (60, 60, 230), "right": (230, 140, 40), "none": (40, 230, 230)}  # BGR
@@ -249,7 +249,7 @@ def analyze(
             camera = result.camera if result.success else None
             previous_camera = camera
             if camera is not None:
-                preferred_subset = result.method.split("+")[1] if "+" in result.method else "all"
+                preferred_subset = result.subset
             calibrated += camera is not None
             ground = np.full((len(boxes), 3), np.nan)
             if camera is not None and len(boxes):

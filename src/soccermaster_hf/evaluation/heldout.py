@@ -26,9 +26,9 @@ from scipy.optimize import linear_sum_assignment
 
 from ..analyze import _iou
 from ..data.soccernet_gsr import SoccerNetGSRClips
+from ..geometry.calibrator import calibrate_predicted
 from ..geometry.metric import evaluate_cameras
 from ..geometry.observations import PitchObservations
-from ..geometry.solver import calibrate_predicted
 from ..modeling import SoccerMasterForPreTraining
 from ..modeling.configuration_soccermaster import ROLE_NAMES
 from ..modeling.pitch_definitions import LINE_CLASSES

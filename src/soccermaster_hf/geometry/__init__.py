@@ -6,17 +6,28 @@ heads); this package adds the numerical side:
 * :class:`PitchModel` — 3-D pitch (configurable size), segments, arcs, goals, keypoints, sampling.
 * :class:`Camera` — intrinsics with SoccerNet's distortion model, extrinsics, projection, back-projection, ground
   homography, SoccerNet camera JSON.
-* :class:`CameraCalibrator` / :func:`calibrate` — camera from :class:`PitchObservations` (annotated or predicted
-  lines, circles and keypoints), or an explicit :class:`CalibrationFailure`.
+* :class:`CameraCalibrator` / :func:`calibrate` / :func:`calibrate_predicted` — camera from
+  :class:`PitchObservations` (annotated or predicted lines, circles and keypoints) as a typed
+  :class:`CalibrationResult` (camera or :class:`CalibrationFailure` with a :class:`FailureReason`, residuals, the
+  :class:`Initialisation` and :class:`ObservationSubset` used).
+* :func:`homography_from_constraints` / :func:`camera_from_homography` — normalised DLT and its decomposition.
+
+Modules: ``homography`` (DLT, decomposition, keypoint RANSAC, conics), ``initialisation`` (starting cameras),
+``residuals`` (the residual model and the extent check), ``calibrator`` (refinement, outliers, checks, fallbacks),
+``results`` (the typed outcome), ``config`` (:class:`SolverConfig`).
 * :func:`evaluate_cameras` / :func:`score_frame` — the SoccerNet camera-calibration metric.
 """
 
+from soccermaster_hf.geometry.calibrator import CameraCalibrator, calibrate, calibrate_predicted
 from soccermaster_hf.geometry.camera import (
     Camera,
     CameraFormatError,
+    mirror_camera,
     pan_tilt_roll_to_rotation,
     rotation_to_pan_tilt_roll,
 )
+from soccermaster_hf.geometry.config import SolverConfig
+from soccermaster_hf.geometry.homography import camera_from_homography, homography_from_constraints
 from soccermaster_hf.geometry.metric import (
     EvaluationResult,
     FrameScore,
@@ -29,16 +40,12 @@ from soccermaster_hf.geometry.metric import (
 )
 from soccermaster_hf.geometry.observations import AnnotationError, PitchObservations, load_soccernet_annotation
 from soccermaster_hf.geometry.pitch import Arc, PitchModel
-from soccermaster_hf.geometry.solver import (
+from soccermaster_hf.geometry.results import (
     CalibrationFailure,
     CalibrationResult,
-    CameraCalibrator,
-    SolverConfig,
-    calibrate,
-    calibrate_predicted,
-    camera_from_homography,
-    homography_from_constraints,
-    mirror_camera,
+    FailureReason,
+    Initialisation,
+    ObservationSubset,
 )
 
 __all__ = [
@@ -50,7 +57,10 @@ __all__ = [
     "CameraCalibrator",
     "CameraFormatError",
     "EvaluationResult",
+    "FailureReason",
     "FrameScore",
+    "Initialisation",
+    "ObservationSubset",
     "PitchModel",
     "PitchObservations",
     "SolverConfig",

@@ -31,6 +31,7 @@ import numpy as np
 __all__ = [
     "Camera",
     "CameraFormatError",
+    "mirror_camera",
     "pan_tilt_roll_to_rotation",
     "rotation_to_pan_tilt_roll",
 ]
@@ -382,3 +383,15 @@ class Camera:
     def save(self, path: str | Path) -> None:
         """Write the camera as SoccerNet JSON."""
         Path(path).write_text(json.dumps(self.to_dict(), indent=2) + "\n", encoding="utf-8")
+
+
+def mirror_camera(camera: Camera) -> Camera:
+    """The camera seen through the central symmetry of the pitch (rotation by pi about the vertical axis).
+
+    It sees the mirrored labels exactly where ``camera`` sees the original ones.
+    """
+    flip = np.diag([-1.0, -1.0, 1.0])
+    out = camera.copy()
+    out.rotation = camera.rotation @ flip
+    out.position = flip @ camera.position
+    return out

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import math
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from soccermaster_hf.modeling.pitch_definitions import (
+    KEYPOINT_INDEX,
     KEYPOINTS,
     MIRROR_CLASS,
     NUM_KEYPOINTS,
@@ -158,7 +159,7 @@ class PitchObservations:
         cls,
         image_size: tuple[int, int],
         lines: Mapping[str, Any] | None = None,
-        keypoints: Mapping[int, tuple[float, float] | tuple[float, float, float]] | np.ndarray | None = None,
+        keypoints: Mapping[int | str, tuple[float, float] | tuple[float, float, float]] | np.ndarray | None = None,
         min_confidence: float = 0.0,
         source: str = "<prediction>",
     ) -> PitchObservations:
@@ -166,8 +167,9 @@ class PitchObservations:
 
         Args:
             lines: ``{class name: (N, 2) pixel points}`` (any accepted spelling; unknown names are counted skips).
-            keypoints: ``{index: (u, v[, confidence])}`` or a (57, 3) array of ``(u, v, confidence)`` rows (NaN or
-                confidence ``<= min_confidence`` rows are ignored).
+            keypoints: ``{index or name: (u, v[, confidence])}`` (names as in
+                :data:`~soccermaster_hf.modeling.pitch_definitions.KEYPOINT_NAMES`) or a (57, 3) array of
+                ``(u, v, confidence)`` rows (NaN or confidence ``<= min_confidence`` rows are ignored).
         """
         width, height = image_size
         skipped: Counter[str] = Counter()
@@ -197,8 +199,8 @@ class PitchObservations:
                 if isinstance(keypoints, np.ndarray)
                 else keypoints.items()
             )
-            for index, value in items:
-                index = int(index)
+            for key, value in items:
+                index = KEYPOINT_INDEX.get(key, -1) if isinstance(key, str) else int(key)
                 if not 0 <= index < NUM_KEYPOINTS:
                     skipped["unrecognized_keypoint"] += 1
                     continue
@@ -226,6 +228,14 @@ class PitchObservations:
             dict(self.skipped),
             self.source,
         )
+
+    def without(self, names: Iterable[str]) -> PitchObservations:
+        """The same observations without the given classes and keypoints (keypoints named ``"keypoint <index>"``,
+        as in :attr:`CalibrationResult.outlier_classes`)."""
+        names = set(names)
+        keypoints = {i: v for i, v in self.keypoints.items() if f"keypoint {i}" not in names}
+        lines = {k: v for k, v in self.lines.items() if k not in names}
+        return PitchObservations(self.image_size, lines, keypoints, dict(self.skipped), self.source)
 
 
 _KP_MIRROR: dict[int, int] | None = None

@@ -1,4 +1,4 @@
-"""Calibration solver: exact recovery on synthetic cameras, explicit failures, mirror ambiguity, outliers, real data."""
+"""Calibrator: exact recovery on synthetic cameras, explicit failures, mirror ambiguity, outliers, real data."""
 
 from __future__ import annotations
 
@@ -12,6 +12,8 @@ from geometry_synth import HEIGHT, WIDTH, broadcast_camera, synthetic_annotation
 from soccermaster_hf.geometry import (
     AnnotationError,
     CameraCalibrator,
+    Initialisation,
+    ObservationSubset,
     PitchModel,
     PitchObservations,
     SolverConfig,
@@ -272,7 +274,9 @@ def test_calibrate_predicted_falls_back_to_the_consistent_kind():
     assert not calibrate(observations).success
     result = calibrate_predicted(observations)
     assert result.success, result.failure
-    assert result.method.endswith("+keypoints_only")
+    assert result.subset is ObservationSubset.KEYPOINTS
     np.testing.assert_allclose(result.camera.position, truth.position, atol=0.3)
     # good observations are used as they are
-    assert calibrate_predicted(observe(truth)).method in ("homography", "prior_search")
+    good = calibrate_predicted(observe(truth))
+    assert good.subset is ObservationSubset.ALL
+    assert good.initialisation in (Initialisation.HOMOGRAPHY, Initialisation.PRIOR_SEARCH)
