@@ -111,7 +111,7 @@ HEADS_CHILD = BLOCKER + textwrap.dedent(
     with torch.no_grad():
         boxes = detector(torch.zeros(1, 3, 32, 32)).pred_boxes
         out = pretraining(spatial_pixel_values=torch.zeros(1, 2, 3, 32, 32))
-    assert boxes.shape == (1, 6, 4) and out.keypoint_heatmaps.shape[1] == 58
+    assert boxes.shape == (1, 6, 4) and out.pitch.keypoint_heatmaps.shape[1] == 58
     print("HEADS-REMOTE-OK", type(pretraining).__name__)
     """
 )
