@@ -15,73 +15,21 @@ from __future__ import annotations
 import json
 import tempfile
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 from types import SimpleNamespace
 
 import cv2
 import numpy as np
 import torch
-from scipy.optimize import linear_sum_assignment
 
 from .geometry.calibrator import calibrate_predicted
 from .geometry.camera import Camera
 from .geometry.metric import project_pitch_polylines
 from .geometry.observations import PitchObservations
+from .tracking import HungarianTracker as Tracker
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".webp"}
 TEAM_COLOURS = {"left": (60, 60, 230), "right": (230, 140, 40), "none": (40, 230, 230)}  # BGR
-
-
-@dataclass
-class Track:
-    track_id: int
-    box: np.ndarray
-    embedding: np.ndarray
-    last_frame: int
-
-
-@dataclass
-class Tracker:
-    """Frame-to-frame association: Hungarian matching on `1 - IoU` and embedding cosine distance."""
-
-    max_age: int = 10
-    min_similarity: float = 0.3
-    tracks: list[Track] = field(default_factory=list)
-    next_id: int = 1
-
-    def update(self, frame: int, boxes: np.ndarray, embeddings: np.ndarray) -> list[int]:
-        self.tracks = [t for t in self.tracks if frame - t.last_frame <= self.max_age]
-        ids = [-1] * len(boxes)
-        if self.tracks and len(boxes):
-            previous = np.stack([t.box for t in self.tracks])
-            iou = _iou(previous, boxes)
-            a = np.stack([t.embedding for t in self.tracks])
-            cosine = (a / (np.linalg.norm(a, axis=1, keepdims=True) + 1e-9)) @ \
-                (embeddings / (np.linalg.norm(embeddings, axis=1, keepdims=True) + 1e-9)).T
-            similarity = 0.6 * iou + 0.4 * np.clip(cosine, 0, 1)
-            rows, cols = linear_sum_assignment(-similarity)
-            for r, c in zip(rows, cols):
-                if similarity[r, c] >= self.min_similarity and iou[r, c] > 0.05:
-                    ids[c] = self.tracks[r].track_id
-                    self.tracks[r].box, self.tracks[r].embedding, self.tracks[r].last_frame = boxes[c], embeddings[c], frame
-        for i, track_id in enumerate(ids):
-            if track_id < 0:
-                ids[i] = self.next_id
-                self.tracks.append(Track(self.next_id, boxes[i], embeddings[i], frame))
-                self.next_id += 1
-        return ids
-
-
-def _iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    x0 = np.maximum(a[:, None, 0], b[None, :, 0])
-    y0 = np.maximum(a[:, None, 1], b[None, :, 1])
-    x1 = np.minimum(a[:, None, 2], b[None, :, 2])
-    y1 = np.minimum(a[:, None, 3], b[None, :, 3])
-    inter = np.clip(x1 - x0, 0, None) * np.clip(y1 - y0, 0, None)
-    area_a = (a[:, 2] - a[:, 0]) * (a[:, 3] - a[:, 1])
-    area_b = (b[:, 2] - b[:, 0]) * (b[:, 3] - b[:, 1])
-    return inter / np.maximum(area_a[:, None] + area_b[None, :] - inter, 1e-9)
 
 
 def load_frames(source: str, max_frames: int) -> tuple[list[np.ndarray], float, str]:
@@ -238,7 +186,7 @@ def analyze(
             index = start + offset
             boxes = detection["boxes"].numpy()
             embeddings = out.detection["last_hidden_state"][offset][detection["query_indices"]].numpy()
-            ids = tracker.update(index, boxes, embeddings)
+            ids = tracker.update(index, boxes, embeddings, detection["scores"].numpy())
             observations = PitchObservations.from_pixels(
                 (width, height), lines={name: np.array([p[:2] for p in points]) for name, points in
                                         pitch_points["lines"].items()},

@@ -23,8 +23,8 @@ from pathlib import Path
 import numpy as np
 import torch
 from scipy.optimize import linear_sum_assignment
+from torchvision.ops import box_iou
 
-from ..analyze import _iou
 from ..data.soccernet_gsr import SoccerNetGSRClips
 from ..geometry.calibrator import calibrate_predicted
 from ..geometry.metric import evaluate_cameras
@@ -89,7 +89,7 @@ def evaluate(model_or_path, data: Path, threshold: float = 0.5, calibration: boo
                                 "bbox": [float(box[0]), float(box[1]), float(box[2] - box[0]), float(box[3] - box[1])]})
         confident = detection["scores"].numpy() >= threshold
         if confident.any() and persons.any():
-            iou = _iou(gt_boxes[persons], boxes[confident])
+            iou = box_iou(torch.as_tensor(gt_boxes[persons]), torch.as_tensor(boxes[confident])).numpy()
             rows, cols = linear_sum_assignment(-iou)
             gt_roles = sample["roles"][0].numpy()[persons]
             gt_jerseys = sample["jerseys"][0].numpy()[persons]
