@@ -87,10 +87,10 @@ def test_bf16_backbone_matches_fp32(frames_dir, tmp_path):
     for image_id, reference in boxes["fp32"].items():
         other = boxes["bf16"].get(image_id, [])
         assert abs(len(reference) - len(other)) <= 1, image_id
-        from soccermaster_hf.analyze import _iou
+        from soccermaster_hf.tracking import iou_matrix
 
         if reference and other:
-            overlap = _iou(np.array(reference), np.array(other))
+            overlap = iou_matrix(np.array(reference), np.array(other))
             assert (overlap.max(1) >= 0.7).mean() >= 0.8, overlap.max(1)
     with pytest.raises(ValueError, match="precision"):
         analyze(str(frames_dir), None, tmp_path / "x", progress=False, precision="fp8")

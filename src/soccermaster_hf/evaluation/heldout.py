@@ -29,9 +29,7 @@ from ..data.soccernet_gsr import SoccerNetGSRClips
 from ..geometry.calibrator import calibrate_predicted
 from ..geometry.metric import evaluate_cameras
 from ..geometry.observations import PitchObservations
-from ..modeling import SoccerMasterForPreTraining
-from ..modeling.configuration_soccermaster import ROLE_NAMES
-from ..modeling.pitch_definitions import LINE_CLASSES
+from ..modeling import SoccerMasterForGameStateReconstruction
 from ..processing import SoccerMasterImageProcessor
 
 
@@ -53,14 +51,16 @@ def evaluate(model_or_path, data: Path, threshold: float = 0.5, calibration: boo
     from pycocotools.coco import COCO
     from pycocotools.cocoeval import COCOeval
 
-    model = SoccerMasterForPreTraining.from_pretrained(model_or_path) if isinstance(model_or_path, (str, Path)) \
-        else model_or_path
+    if isinstance(model_or_path, (str, Path)):
+        model = SoccerMasterForGameStateReconstruction.from_pretrained(model_or_path)
+    else:  # any multi-task model (pre-training, PEFT-wrapped): an inference view sharing its modules
+        model = SoccerMasterForGameStateReconstruction.sharing_modules_of(model_or_path)
     model.eval()
-    size = model.config.vision_config.image_size
-    processor = SoccerMasterImageProcessor(size={"height": size, "width": size})
+    processor = SoccerMasterImageProcessor.from_model_config(model.config)
     dataset = SoccerNetGSRClips(data, clip_length=1)
     images, annotations, results = [], [], []
     role_hits = role_total = jersey_hits = jersey_total = 0
+    role_names = model.config.detection_config.role_names
     kp_correct = kp_total = kp_visible = kp_found_visible = kp_predicted = kp_predicted_right = 0
     cameras, gt_lines = {}, {}
     seconds = 0.0
@@ -71,7 +71,7 @@ def evaluate(model_or_path, data: Path, threshold: float = 0.5, calibration: boo
         pixels = processor(frame, return_tensors="pt")["pixel_values"]
         start = time.perf_counter()
         with torch.inference_mode():
-            out = model(spatial_pixel_values=pixels.unsqueeze(1))
+            out = model(pixels)
         seconds += time.perf_counter() - start
         detection = processor.post_process_object_detection(out.detection, threshold=0.0, top_k=100,
                                                             target_sizes=[(height, width)])[0]
@@ -99,12 +99,12 @@ def evaluate(model_or_path, data: Path, threshold: float = 0.5, calibration: boo
                 if iou[r, c] < 0.5:
                     continue
                 role_total += 1
-                role_hits += int(predicted_roles[c] == ROLE_NAMES[gt_roles[r]])
+                role_hits += int(predicted_roles[c] == role_names[gt_roles[r]])
                 if gt_jerseys[r] >= 0:
                     jersey_total += 1
                     jersey_hits += int(predicted_jerseys[c] == str(gt_jerseys[r]))
         # keypoints, in heatmap pixels
-        heatmaps = out.keypoint_heatmaps[0, :-1]
+        heatmaps = out.pitch.keypoint_heatmaps[0, :-1]
         map_h, map_w = heatmaps.shape[-2:]
         peaks, flat = heatmaps.reshape(heatmaps.shape[0], -1).max(dim=1)
         predicted_xy = torch.stack([(flat % map_w).float() + 0.5, (flat // map_w).float() + 0.5], -1).numpy()
@@ -121,9 +121,7 @@ def evaluate(model_or_path, data: Path, threshold: float = 0.5, calibration: boo
         if not calibration:
             continue
         # calibration from the predicted pitch elements, scored at 960x540
-        pitch = processor.post_process_keypoints(
-            {"keypoint_heatmaps": out.keypoint_heatmaps, "line_heatmaps": out.line_heatmaps},
-            target_sizes=[(540, 960)], threshold=0.1, line_names=list(LINE_CLASSES))[0]
+        pitch = processor.post_process_keypoints(out.pitch, target_sizes=[(540, 960)], threshold=0.1)[0]
         observations = PitchObservations.from_pixels(
             (960, 540), lines={k: np.array([p[:2] for p in v]) for k, v in pitch["lines"].items()},
             keypoints=pitch["keypoints"])
@@ -172,7 +170,7 @@ def _event_accuracy(model, data: Path, processor) -> float | str:
     for index in range(len(clips)):
         inputs = to_semantic_inputs([clips[index]], size)
         with torch.inference_mode():
-            logits = model(semantic_pixel_values=inputs["semantic_pixel_values"]).event_logits
+            logits = model(inputs["semantic_pixel_values"]).event_logits
         correct += int(logits.argmax(-1).item() == int(inputs["event_labels"][0]))
     return correct / max(len(clips), 1)
 

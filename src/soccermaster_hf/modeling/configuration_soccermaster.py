@@ -407,6 +407,27 @@ class SoccerMasterEventConfig(PreTrainedConfig):
             self.label2id = {name: index for index, name in self.id2label.items()}
 
 
+CONFIG_PRESETS: dict[str, tuple[dict, dict, dict]] = {
+    # name: (vision, detection, pitch)  -- small configurations that train on a CPU
+    "tiny": ({"hidden_size": 32, "intermediate_size": 64, "num_hidden_layers": 3, "num_attention_heads": 4,
+              "image_size": 64, "patch_size": 16, "temporal_start_layer": 2},
+             {"hidden_size": 32, "num_queries": 30, "decoder_ffn_dim": 64},
+             {"stage_channels": [32, 16, 16]}),
+    "small": ({"hidden_size": 192, "intermediate_size": 768, "num_hidden_layers": 6, "num_attention_heads": 3,
+               "image_size": 224, "patch_size": 16, "temporal_start_layer": 4},
+              {"hidden_size": 128, "num_queries": 60, "decoder_ffn_dim": 512},
+              {"stage_channels": [192, 96, 64]}),
+    # the shipped default checkpoint (see scripts/train_default_checkpoint.sh): 384 px for the ~7 px wide athletes of
+    # a 960x540 broadcast frame, two-stage query selection and cross-entropy heatmaps to converge in CPU minutes
+    "default": ({"hidden_size": 192, "intermediate_size": 768, "num_hidden_layers": 6, "num_attention_heads": 3,
+                 "image_size": 384, "patch_size": 16, "temporal_start_layer": 4},
+                {"hidden_size": 128, "num_queries": 50, "decoder_ffn_dim": 512, "decoder_layers": 2,
+                 "decoder_attention_heads": 4, "two_stage": True},
+                {"stage_channels": [192, 96, 64], "heatmap_loss": "cross_entropy", "heatmap_foreground_weight": 10.0,
+                 "heatmap_sigma": 3.0, "keypoint_loss_coefficient": 4.0, "line_loss_coefficient": 20.0}),
+}
+
+
 @strict
 class SoccerMasterConfig(PreTrainedConfig):
     r"""
@@ -476,6 +497,17 @@ class SoccerMasterConfig(PreTrainedConfig):
         if architecture is not None:
             self.sync_task_labels(architecture)
 
+    @classmethod
+    def from_preset(cls, name: str, num_frames: int | None = None, **kwargs: Any) -> SoccerMasterConfig:
+        """A small configuration that trains on a CPU (`CONFIG_PRESETS`: `tiny`, `small`, `default` = the shipped
+        default checkpoint's), with `num_frames` frames per clip and other top-level fields from `kwargs`."""
+        if name not in CONFIG_PRESETS:
+            raise ValueError(f"Unknown preset {name!r}; choose from {sorted(CONFIG_PRESETS)}.")
+        vision, detection, pitch = CONFIG_PRESETS[name]
+        vision = {**vision, **({"num_frames": num_frames} if num_frames is not None else {})}
+        return cls(vision_config=vision, detection_config=dict(detection), pitch_config=dict(pitch),
+                   event_config={"num_layers": 1 if name == "tiny" else 2}, **kwargs)
+
     def sync_task_labels(self, architecture: str) -> None:
         """Set the top-level `id2label` / `label2id` (what transformers' pipelines read) for a model class.
 
@@ -499,6 +531,7 @@ class SoccerMasterConfig(PreTrainedConfig):
 
 __all__ = [
     "ALIGNMENT_EXTRA_POSITIVE_KEYWORDS",
+    "CONFIG_PRESETS",
     "EVENT_KEYWORDS",
     "SOCCERNET_V2_TO_KEYWORD",
     "ROLE_NAMES",
