@@ -22,46 +22,14 @@ import cv2
 import numpy as np
 import torch
 
+from .data.images import IMAGE_SUFFIXES, load_frames  # noqa: F401 - re-exported
 from .geometry.calibrator import calibrate_predicted
 from .geometry.camera import Camera
 from .geometry.metric import project_pitch_polylines
 from .geometry.observations import PitchObservations
 from .tracking import HungarianTracker as Tracker
 
-IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".webp"}
 TEAM_COLOURS = {"left": (60, 60, 230), "right": (230, 140, 40), "none": (40, 230, 230)}  # BGR
-
-
-def load_frames(source: str, max_frames: int) -> tuple[list[np.ndarray], float, str]:
-    """RGB frames from a video, an image or a folder of images; `(frames, fps, description)`."""
-    path = Path(source)
-    if not path.exists():
-        raise FileNotFoundError(f"{source}: no such file or folder.")
-    if path.is_dir():
-        files = sorted(p for p in path.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
-        if not files:
-            raise ValueError(f"{source}: no images ({', '.join(sorted(IMAGE_SUFFIXES))}) in this folder.")
-        frames = []
-        for file in files[:max_frames]:
-            image = cv2.imread(str(file), cv2.IMREAD_COLOR)
-            if image is None:
-                raise ValueError(f"{file}: unreadable image.")
-            frames.append(image[..., ::-1].copy())
-        return frames, 25.0, f"{len(frames)} images from {path.name}/"
-    if path.suffix.lower() in IMAGE_SUFFIXES:
-        from PIL import Image, UnidentifiedImageError
-
-        try:
-            image = np.array(Image.open(path).convert("RGB"))  # writable copy
-        except (OSError, UnidentifiedImageError) as error:
-            raise ValueError(f"{source}: cannot read image ({error}).") from error
-        return [image], 25.0, f"image {image.shape[1]}x{image.shape[0]}"
-    from .processing.video_processing_soccermaster import probe_video, read_video_frames
-
-    info = probe_video(path)
-    count = min(info.num_frames, max_frames)
-    frames = list(read_video_frames(path, list(range(count)), info))
-    return frames, info.fps, f"video {info.width}x{info.height} @ {info.fps:g} fps, {count} frames"
 
 
 def demo_frames(num_frames: int, seed: int) -> tuple[list[np.ndarray], float, str]:
@@ -109,6 +77,8 @@ def _write_video(path: Path, frames: list[np.ndarray], fps: float) -> None:
         stream = container.add_stream("libx264", rate=int(round(fps)) or 25)
         stream.width, stream.height, stream.pix_fmt = width - width % 2, height - height % 2, "yuv420p"
         for frame in frames:
+            if frame.shape[:2] != (height, width):  # mixed-size inputs: the video takes the first frame's size
+                frame = cv2.resize(frame, (width, height), interpolation=cv2.INTER_AREA)
             video_frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(frame[: stream.height, : stream.width, ::-1]),
                                                      format="rgb24")
             for packet in stream.encode(video_frame):
@@ -128,6 +98,7 @@ def analyze(
     seed: int = 0,
     progress: bool = True,
     precision: str = "auto",
+    report=None,
 ) -> dict:
     """Run the pipeline (see the module docstring); returns the summary dictionary (also written to disk).
 
@@ -143,7 +114,7 @@ def analyze(
     output_dir = Path(output_dir)
     output_dir.mkdir(parents=True, exist_ok=True)
     frames, fps, description = demo_frames(min(max_frames, 50), seed) if demo or source is None else \
-        load_frames(source, max_frames)
+        load_frames(source, max_frames, report)
     model, model_description = load_analysis_model(model_name)
     model.eval()
     backbone_dtype = _backbone_dtype(precision, next(model.parameters()).device)
@@ -154,7 +125,6 @@ def analyze(
     config = model.config
     size = config.vision_config.image_size
     processor = SoccerMasterImageProcessor(size={"height": size, "width": size})
-    height, width = frames[0].shape[:2]
     tracker = Tracker()
     overlay, minimaps, predictions, per_frame = [], [], [], []
     calibrated = 0
@@ -163,6 +133,7 @@ def analyze(
     model_seconds = 0.0
     for start in tqdm(range(0, len(frames), batch_size), desc="analyzing", disable=not progress):
         chunk = frames[start:start + batch_size]
+        sizes = [frame.shape[:2] for frame in chunk]  # per frame: a folder may mix frame sizes
         inputs = processor(chunk, return_tensors="pt")["pixel_values"]
         tick = time.perf_counter()
         with torch.inference_mode():
@@ -177,13 +148,14 @@ def analyze(
         model_seconds += time.perf_counter() - tick
         event_features.append(semantic)
         detections = processor.post_process_object_detection(out.detection, threshold=threshold,
-                                                              target_sizes=[(height, width)] * len(chunk))
+                                                              target_sizes=sizes)
         pitch = processor.post_process_keypoints(
             {"keypoint_heatmaps": out.keypoint_heatmaps, "line_heatmaps": out.line_heatmaps},
-            target_sizes=[(height, width)] * len(chunk), threshold=config.pitch_config.keypoint_threshold,
+            target_sizes=sizes, threshold=config.pitch_config.keypoint_threshold,
             line_names=list(_line_names()))
         for offset, (frame, detection, pitch_points) in enumerate(zip(chunk, detections, pitch)):
             index = start + offset
+            height, width = frame.shape[:2]
             boxes = detection["boxes"].numpy()
             embeddings = out.detection["last_hidden_state"][offset][detection["query_indices"]].numpy()
             ids = tracker.update(index, boxes, embeddings, detection["scores"].numpy())
@@ -299,7 +271,9 @@ def load_analysis_model(model_name: str | None):
     from .modeling import SoccerMasterConfig, SoccerMasterForPreTraining
 
     if model_name:
-        return SoccerMasterForPreTraining.from_pretrained(model_name), model_name
+        from .utils.errors import load_pretrained
+
+        return load_pretrained(SoccerMasterForPreTraining, model_name), model_name
     default = Path(__file__).parent / "assets" / "default_checkpoint"
     if (default / "config.json").is_file():
         return SoccerMasterForPreTraining.from_pretrained(default), ("default checkpoint (trained on SoccerSynth; "

@@ -53,7 +53,7 @@ def test_problems_are_reported_and_counted(synth, tmp_path):
     assert len(sample["boxes"][1]) == 0 and not sample["keypoint_visibility"][1].any()
     assert dataset.report.counts["unreadable_frame"] == 2
     assert any("000002.jpg" in message for message in dataset.report.messages)
-    with pytest.raises(ValueError, match="No usable SoccerNet-GSR clip"):
+    with pytest.raises(ValueError, match="no usable SoccerNet-GSR clip"):
         SoccerNetGSRClips(copy / "SNGS-003")
     with pytest.raises(FileNotFoundError, match="no such folder"):
         SoccerNetGSRClips(tmp_path / "missing")

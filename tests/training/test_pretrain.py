@@ -13,6 +13,7 @@ from safetensors.torch import load_file
 
 from soccermaster_hf.synth.generate import SynthConfig, generate_dataset
 from soccermaster_hf.training.pretrain import DataPosition, warmup_cosine
+from soccermaster_hf.utils.io import make_staging_dir
 
 
 @pytest.fixture(scope="module")
@@ -62,11 +63,12 @@ def test_kill_and_resume_gives_the_same_weights(clips, semantic_clips, tmp_path,
     process.send_signal(signal.SIGKILL)
     process.wait()
     assert not (run / "final").exists()
-    (run / "checkpoint-0000099.tmp").mkdir()  # what a kill during a checkpoint write leaves behind
+    staging = make_staging_dir(run / "checkpoint-0000099")  # what a kill during a checkpoint write leaves behind
+    (staging / "model.safetensors").write_bytes(b"partial")
     resumed = subprocess.run(command(clips, run, extra=extra), env=ENV, capture_output=True, text=True, timeout=600)
     assert resumed.returncode == 0, resumed.stderr[-2000:]
     assert "resumed from checkpoint-" in resumed.stdout + resumed.stderr
-    assert not (run / "checkpoint-0000099.tmp").exists()
+    assert not staging.exists()
 
     expected = load_file(tmp_path / "reference" / "final" / "model.safetensors")
     actual = load_file(run / "final" / "model.safetensors")

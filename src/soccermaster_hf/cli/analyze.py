@@ -1,39 +1,66 @@
 """``soccermaster analyze``: a clip (video, image, frame folder or ``--demo``) -> athletes with identities, camera,
-minimap and events (see :mod:`soccermaster_hf.analyze`)."""
+minimap and events (see :mod:`soccermaster_hf.analyze`).
+
+The options are generated from :class:`AnalyzeArguments` (defaults and help live there; a test keeps them equal to
+the defaults of :func:`soccermaster_hf.analyze.analyze`)."""
 
 from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from .arguments import add_dataclass_arguments, dataclass_from_args
+
+
+def _arg(default, help: str, **cli):
+    return field(default=default, metadata={"help": help, **cli})
+
+
+@dataclass
+class AnalyzeArguments:
+    """Settings of `soccermaster analyze` (passed to :func:`soccermaster_hf.analyze.analyze`)."""
+
+    input: str | None = _arg(None, "Video file, image, or folder of frames.", positional=True)
+    demo: bool = _arg(False, "Render a SoccerSynth clip and analyse it.")
+    model: str | None = _arg(None, "SoccerMasterForPreTraining folder or Hub id (default: the shipped checkpoint).")
+    out: str = _arg("soccermaster-analysis", "Output folder.")
+    threshold: float = _arg(0.5, "Detection score threshold.", minimum=0.0, maximum=1.0)
+    max_frames: int = _arg(250, "Analyse at most this many frames.", minimum=1)
+    batch_size: int = _arg(4, "Frames per model pass.", minimum=1)
+    seed: int = _arg(0, "Seed of the --demo clip.", minimum=0)
+    precision: str = _arg("auto", "Backbone precision (auto: bf16 on CPUs with native bfloat16 instructions).",
+                          choices=["auto", "fp32", "bf16"])
+    overwrite: bool = _arg(False, "Write into a non-empty --out folder that is not a previous `soccermaster analyze` "
+                                  "output (files it does not write are kept).")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("input", nargs="?", default=None, help="Video file, image, or folder of frames.")
-    parser.add_argument("--demo", action="store_true", help="Render a SoccerSynth clip and analyse it.")
-    parser.add_argument("--model", default=None, help="SoccerMasterForPreTraining folder or Hub id.")
-    parser.add_argument("--out", default="soccermaster-analysis", help="Output folder.")
-    parser.add_argument("--threshold", type=float, default=0.5, help="Detection score threshold.")
-    parser.add_argument("--max-frames", type=int, default=250, help="Analyse at most this many frames.")
-    parser.add_argument("--batch-size", type=int, default=4)
-    parser.add_argument("--seed", type=int, default=0, help="Seed of the --demo clip.")
-    parser.add_argument("--precision", choices=["auto", "fp32", "bf16"], default="auto",
-                        help="Backbone precision (auto: bf16 on CPUs with native bfloat16 instructions).")
+    add_dataclass_arguments(parser, AnalyzeArguments)
 
 
 def run(args: argparse.Namespace) -> int:
     from ..analyze import analyze
-    from ..processing import VideoDecodingError
+    from ..data.report import DataReport
+    from ..utils.io import prepare_output_dir, write_marker
 
-    if args.input is None and not args.demo:
+    options = dataclass_from_args(AnalyzeArguments, args)
+    if options.input is None and not options.demo:
         print("error: give an INPUT (video, image or frame folder) or --demo", file=sys.stderr)
         return 2
+    # checked first; the folder is created (and marked) by the run itself, so a bad input leaves nothing behind
+    prepare_output_dir(options.out, "analyze", overwrite=options.overwrite,
+                       sources=[options.input if not options.demo else None, options.model], create=False)
+    report = DataReport(source=str(options.input))
+    settings = {k: v for k, v in asdict(options).items() if k not in ("input", "model", "out", "overwrite")}
     try:
-        summary = analyze(args.input, args.model, args.out, threshold=args.threshold, max_frames=args.max_frames,
-                          batch_size=args.batch_size, demo=args.demo, seed=args.seed,
-                          precision=args.precision)
-    except (FileNotFoundError, ValueError, VideoDecodingError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 1
+        summary = analyze(options.input, options.model, options.out, **settings, report=report)
+    finally:
+        if Path(options.out).is_dir():
+            write_marker(options.out, "analyze")
+    for line in report.lines():
+        print(line, file=sys.stderr)
     events = ", ".join(f"{e['label']} ({e['score']:.2f})" for e in summary["events"])
     rows = [
         ("input", summary["input"]),
@@ -45,9 +72,10 @@ def run(args: argparse.Namespace) -> int:
         ("events (top 3)", events),
         ("speed", f"{summary['model_frames_per_second']:.1f} frames/s (model), "
                   f"{summary['total_frames_per_second']:.1f} frames/s (end to end)"),
-        ("outputs", f"{args.out}/overlay.mp4, minimap.mp4, minimap.png, predictions.json, summary.json"),
+        ("outputs", f"{options.out}/overlay.mp4, minimap.mp4, minimap.png, predictions.json, summary.json"),
     ]
     width = max(len(name) for name, _ in rows)
     for name, value in rows:
         print(f"{name:<{width}}  {value}")
     return 0
+

@@ -12,6 +12,8 @@ import sys
 import time
 from pathlib import Path
 
+from .arguments import non_negative_float, non_negative_int, positive_int
+
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff"}
 
 DEMO_CONFIG = {
@@ -30,13 +32,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("input", nargs="?", default=None, help="Image or video file. Omit (or --demo) for a demo clip.")
     parser.add_argument("--demo", action="store_true", help="Encode a generated broadcast-like clip.")
     parser.add_argument("--model", default=None, help="Backbone folder or Hub id (default: small random backbone).")
-    parser.add_argument("--frames", type=int, default=None, help="Frames per clip (default: the model's num_frames).")
+    parser.add_argument("--frames", type=positive_int, default=None,
+                        help="Frames per clip (default: the model's num_frames).")
     parser.add_argument("--sampling", choices=["spatial", "semantic"], default="spatial", help="Video sampling mode.")
-    parser.add_argument("--timestamp", type=float, default=None, help="Clip centre in seconds (videos).")
+    parser.add_argument("--timestamp", type=non_negative_float, default=None, help="Clip centre in seconds (videos).")
     parser.add_argument("--image-mode", action="store_true", help="Run spatial layers only, frame by frame.")
     parser.add_argument("--save", default=None, help="Write F_spa / F_sem to this .safetensors file.")
-    parser.add_argument("--seed", type=int, default=0, help="Seed of the random demo backbone and clip.")
-    parser.add_argument("--repeats", type=int, default=3, help="Timed forward passes (the best is reported).")
+    parser.add_argument("--seed", type=non_negative_int, default=0, help="Seed of the random demo backbone and clip.")
+    parser.add_argument("--repeats", type=positive_int, default=3, help="Timed forward passes (the best is reported).")
 
 
 def demo_clip(num_frames: int, height: int = 540, width: int = 960, seed: int = 0):
@@ -72,11 +75,12 @@ def run(args: argparse.Namespace) -> int:
 
     from ..modeling import SoccerMasterVisionConfig, SoccerMasterVisionModel
     from ..processing import SoccerMasterImageProcessor, SoccerMasterVideoProcessor, VideoDecodingError
+    from ..utils.errors import load_pretrained
 
     torch.manual_seed(args.seed)
     started = time.perf_counter()
     if args.model:
-        model = SoccerMasterVisionModel.from_pretrained(args.model)
+        model = load_pretrained(SoccerMasterVisionModel, args.model)
         source = args.model
     else:
         model = SoccerMasterVisionModel(SoccerMasterVisionConfig(**DEMO_CONFIG))
@@ -142,9 +146,12 @@ def run(args: argparse.Namespace) -> int:
     if args.save:
         from safetensors.torch import save_file
 
+        from ..utils.io import atomic_path
+
         tensors = {"spatial_hidden_state": outputs.spatial_hidden_state.contiguous()}
         if outputs.pooler_output is not None:
             tensors["pooler_output"] = outputs.pooler_output.contiguous()
-        save_file(tensors, args.save)
+        with atomic_path(args.save) as tmp:
+            save_file(tensors, str(tmp))
         print(f"saved features to {args.save}")
     return 0

@@ -19,12 +19,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--temporal-start-layer", type=int, default=None, help="First spatio-temporal layer (default: 2/3 of depth)."
     )
     parser.add_argument("--local-files-only", action="store_true", help="Do not try to download.")
+    parser.add_argument("--overwrite", action="store_true",
+                        help="Write into a non-empty --output folder that is not a previous `soccermaster "
+                             "init-from-siglip` output (files it does not write are kept).")
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..conversion.official import save_pretrained_atomic
     from ..modeling import SoccerMasterVisionModel
+    from ..utils.io import prepare_output_dir, save_pretrained_atomic
 
+    # checked before the (slow) load; written only once the model is ready
+    prepare_output_dir(args.output, "init-from-siglip", overwrite=args.overwrite, sources=[args.siglip], create=False)
     try:
         model = SoccerMasterVisionModel.from_siglip_pretrained(
             args.siglip,
@@ -35,7 +40,7 @@ def run(args: argparse.Namespace) -> int:
     except (ValueError, OSError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
-    save_pretrained_atomic(model, args.output)
+    save_pretrained_atomic(model, args.output, command="init-from-siglip", overwrite=args.overwrite)
     config = model.config
     print(
         f"initialised from {args.siglip}: {config.num_hidden_layers} layers ({config.temporal_start_layer} spatial, "

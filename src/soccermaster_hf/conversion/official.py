@@ -35,6 +35,7 @@ from typing import Any
 import torch
 
 from ..modeling import SoccerMasterVisionConfig, SoccerMasterVisionModel
+from ..utils.io import save_pretrained_atomic  # re-exported: the writer of every model folder
 
 BACKBONE_FILE_STEM = "backbone"
 SUPPORTED_SUFFIXES = (".pt", ".pth", ".bin", ".safetensors")
@@ -270,30 +271,6 @@ def convert_official_backbone(
         + "\n"
     )
     return model
-
-
-def save_pretrained_atomic(model: torch.nn.Module, output_dir: Path) -> None:
-    """``save_pretrained`` into a temporary sibling folder, then rename it into place (no half-written folder)."""
-    import shutil
-    import tempfile
-
-    output_dir = Path(output_dir)
-    output_dir.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{output_dir.name}.", dir=output_dir.parent))
-    try:
-        model.save_pretrained(staging)
-        if output_dir.exists():
-            backup = output_dir.with_name(output_dir.name + ".old")
-            if backup.exists():
-                shutil.rmtree(backup)
-            output_dir.rename(backup)
-            staging.rename(output_dir)
-            shutil.rmtree(backup)
-        else:
-            staging.rename(output_dir)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
 
 
 __all__ = [

@@ -20,8 +20,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
@@ -31,29 +30,11 @@ import torch
 from ..modeling.configuration_soccermaster import ROLE_NAMES, TEAM_NAMES
 from ..modeling.pitch_definitions import KEYPOINTS, LINE_CLASSES, normalize_class_name
 from ..processing.image_processing_soccermaster import SoccerMasterImageProcessor
+from .report import SKIP_KINDS, DataReport
 
 NUM_KEYPOINTS = len(KEYPOINTS)
 NUM_LINES = len(LINE_CLASSES)
 LINE_INDEX = {name: i for i, name in enumerate(LINE_CLASSES)}
-
-
-@dataclass
-class DataReport:
-    """Counted problems met while reading, with the first messages (file + problem)."""
-
-    counts: Counter = field(default_factory=Counter)
-    messages: list[str] = field(default_factory=list)
-    max_messages: int = 50
-
-    def add(self, kind: str, message: str) -> None:
-        self.counts[kind] += 1
-        if len(self.messages) < self.max_messages:
-            self.messages.append(message)
-
-    def summary(self) -> str:
-        if not self.counts:
-            return "no problems"
-        return ", ".join(f"{kind}: {count}" for kind, count in sorted(self.counts.items()))
 
 
 @dataclass
@@ -102,27 +83,131 @@ class ClipRecord:
     keypoint_visibility: np.ndarray | None  # (F, 57)
 
 
+_ROLES = {name.lower(): name for name in ROLE_NAMES}
+_TEAMS = {"left": "left", "right": "right"}
+_NO_TEAM = {"", "none", "null", "n/a", "na", "-"}
+_NO_JERSEY = {"", "x", "none", "null", "n/a", "na", "-", "?"}
+
+
+def _positive_int(value, name: str, default: int | None = None) -> int:
+    if value is None and default is not None:
+        return default
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    number = float(value)
+    if not np.isfinite(number) or number <= 0 or number != int(number):
+        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    return int(number)
+
+
+def _read_role(value, where: str, report: DataReport) -> str:
+    """A role name of `ROLE_NAMES` (case-insensitive; missing: "other"); unknown roles raise ValueError."""
+    if value is None or value == "":
+        return "other"
+    if not isinstance(value, str):
+        raise ValueError(f"role must be a string, got {value!r}")
+    role = _ROLES.get(value.strip().lower())
+    if role is None:
+        raise ValueError(f"unknown role {value!r} (known: {', '.join(ROLE_NAMES)})")
+    if role != value:
+        report.add("normalised_role", f"{where}: role {value!r} read as {role!r}.")
+    return role
+
+
+def _read_team(value, where: str, report: DataReport) -> str:
+    """"left" / "right" (case-insensitive) or "none"; an unknown team is counted and read as "none"."""
+    if value is None:
+        return "none"
+    text = str(value).strip().lower() if isinstance(value, str) else None
+    if text in _TEAMS:
+        if value != text:
+            report.add("normalised_team", f"{where}: team {value!r} read as {text!r}.")
+        return text
+    if text in _NO_TEAM:
+        return "none"
+    report.add("unknown_team", f"{where}: unknown team {value!r} read as 'none'.")
+    return "none"
+
+
+def _read_jersey(value, where: str, report: DataReport) -> int:
+    """A jersey number 0-99, or -1 when not readable. Strings ("10") and integers (10) are accepted; anything else
+    is counted and read as -1."""
+    if value is None or (isinstance(value, str) and value.strip().lower() in _NO_JERSEY):
+        return -1
+    if isinstance(value, str) and value.strip().isdigit():
+        number = int(value.strip())
+    elif isinstance(value, (int, np.integer)) and not isinstance(value, bool):
+        number = int(value)
+        report.add("integer_jersey", f"{where}: integer jersey {value!r} read as the string {str(number)!r}.")
+    elif isinstance(value, float) and value.is_integer():
+        number = int(value)
+        report.add("integer_jersey", f"{where}: jersey {value!r} read as {str(number)!r}.")
+    else:
+        report.add("invalid_jersey", f"{where}: jersey {value!r} is not a number 0-99; read as unreadable.")
+        return -1
+    if not 0 <= number <= 99:
+        report.add("invalid_jersey", f"{where}: jersey {value!r} is not a number 0-99; read as unreadable.")
+        return -1
+    return number
+
+
+def _read_images(path: Path, data, report: DataReport) -> tuple[list[dict], list]:
+    """The clip's image records (sorted by file name, duplicates of an `image_id` or a `file_name` dropped and
+    counted) and its annotations; ValueError when the document has no usable image list."""
+    if not isinstance(data, dict):
+        raise ValueError(f"expected a JSON object, got {type(data).__name__}")
+    images, annotations = data.get("images"), data.get("annotations", [])
+    if not isinstance(images, list):
+        raise ValueError("'images' must be a list")
+    if not isinstance(annotations, list):
+        raise ValueError("'annotations' must be a list")
+    kept, ids, names = [], set(), set()
+    for number, image in enumerate(images):
+        where = f"{path}: image #{number}"
+        if not isinstance(image, dict) or not isinstance(image.get("file_name"), str) or not image["file_name"] \
+                or "image_id" not in image or isinstance(image["image_id"], (dict, list)):
+            report.add("malformed_annotation", f"{where}: needs a 'file_name' string and an 'image_id'; skipped.")
+            continue
+        key = str(image["image_id"])
+        if key in ids or image["file_name"] in names:
+            duplicate = f"image_id {image['image_id']!r}" if key in ids else f"file_name {image['file_name']!r}"
+            report.add("duplicate_image_id", f"{where}: duplicate {duplicate}; the first one is kept.")
+            continue
+        ids.add(key)
+        names.add(image["file_name"])
+        kept.append(image)
+    return sorted(kept, key=lambda image: image["file_name"]), annotations
+
+
 def parse_clip(folder: Path, report: DataReport) -> ClipRecord | None:
     """Parse one clip's annotations; `None` (with a report entry) if the clip is unusable."""
     path = folder / "Labels-GameState.json"
     try:
-        data = json.loads(path.read_text())
-        images = sorted(data["images"], key=lambda image: image["file_name"])
-        annotations = data["annotations"]
+        if not path.is_file():
+            raise OSError(f"{path.name} is not a regular file")
+        images, annotations = _read_images(path, json.loads(path.read_text(encoding="utf-8")), report)
+        width = _positive_int(images[0].get("width"), "width", 1920) if images else 0
+        height = _positive_int(images[0].get("height"), "height", 1080) if images else 0
     except (OSError, ValueError, KeyError, TypeError) as error:
         report.add("unusable_clip", f"{path}: cannot read the annotations ({type(error).__name__}: {error}).")
         return None
     if not images:
         report.add("unusable_clip", f"{path}: no images listed.")
         return None
-    index = {image["image_id"]: i for i, image in enumerate(images)}
-    width, height = int(images[0].get("width", 1920)), int(images[0].get("height", 1080))
+    index = {str(image["image_id"]): i for i, image in enumerate(images)}
     frames: list[dict] = [{"boxes": [], "class": [], "role": [], "jersey": [], "team": [], "track": [],
                            "lines": np.zeros((NUM_LINES, 2, 2), np.float32), "line_vis": np.zeros(NUM_LINES, bool),
                            "has_pitch": False} for _ in images]
     for number, annotation in enumerate(annotations):
+        where = f"{path}: annotation #{number}"
         try:
-            frame = frames[index[annotation["image_id"]]]
+            if not isinstance(annotation, dict):
+                raise TypeError(f"expected an object, got {type(annotation).__name__}")
+            image_id = annotation.get("image_id")
+            if isinstance(image_id, (dict, list)) or str(image_id) not in index:
+                report.add("unknown_image_id", f"{where}: image_id {image_id!r} is not in 'images'; skipped.")
+                continue
+            frame = frames[index[str(image_id)]]
             if annotation.get("supercategory") == "pitch":
                 frame["has_pitch"] = True
                 for name, points in (annotation.get("lines") or {}).items():
@@ -141,20 +226,21 @@ def parse_clip(folder: Path, report: DataReport) -> ClipRecord | None:
             if not np.isfinite([x0, y0, w, h]).all() or w <= 0 or h <= 0:
                 raise ValueError(f"bad bbox_image {box}")
             attributes = annotation.get("attributes") or {}
-            role = attributes.get("role") or "other"
-            if role not in ROLE_NAMES:
-                raise ValueError(f"unknown role {role!r}")
-            jersey = attributes.get("jersey")
-            jersey = int(jersey) if isinstance(jersey, str) and jersey.isdigit() and int(jersey) <= 99 else -1
-            team = attributes.get("team")
+            if not isinstance(attributes, dict):
+                raise TypeError(f"attributes must be an object, got {attributes!r}")
+            role = _read_role(attributes.get("role"), where, report)
+            jersey = _read_jersey(attributes.get("jersey"), where, report)
+            team = _read_team(attributes.get("team"), where, report)
+            track = annotation.get("track_id")
+            track = -1 if track is None or track == "" else int(track)
             frame["boxes"].append([x0, y0, x0 + w, y0 + h])
             frame["class"].append(1 if role == "ball" else 0)
             frame["role"].append(ROLE_NAMES.index(role))
             frame["jersey"].append(jersey)
-            frame["team"].append(TEAM_NAMES.index(team) if team in ("left", "right") else TEAM_NAMES.index("none"))
-            frame["track"].append(int(annotation.get("track_id", -1) or -1))
-        except (KeyError, TypeError, ValueError) as error:
-            report.add("malformed_annotation", f"{path}: annotation #{number}: {type(error).__name__}: {error}")
+            frame["team"].append(TEAM_NAMES.index(team))
+            frame["track"].append(track)
+        except (KeyError, TypeError, ValueError, AttributeError) as error:
+            report.add("malformed_annotation", f"{where}: {type(error).__name__}: {error}; skipped.")
     labels = [FrameLabels(np.array(f["boxes"], np.float32).reshape(-1, 4), np.array(f["class"], np.int64),
                           np.array(f["role"], np.int64), np.array(f["jersey"], np.int64), np.array(f["team"], np.int64),
                           np.array(f["track"], np.int64), f["lines"], f["line_vis"], f["has_pitch"]) for f in frames]
@@ -162,19 +248,37 @@ def parse_clip(folder: Path, report: DataReport) -> ClipRecord | None:
     keypoint_file = folder / "Labels-Keypoints.json"
     if keypoint_file.is_file():
         try:
-            entries = json.loads(keypoint_file.read_text())["frames"]
+            entries = json.loads(keypoint_file.read_text(encoding="utf-8"))["frames"]
             keypoints = np.zeros((len(images), NUM_KEYPOINTS, 2), np.float32)
             visibility = np.zeros((len(images), NUM_KEYPOINTS), bool)
             for i, image in enumerate(images):
-                for k, (x, y, visible) in enumerate(entries[image["file_name"]]):
+                for k, (x, y, visible) in enumerate(entries[image["file_name"]][:NUM_KEYPOINTS]):
                     if visible:
-                        keypoints[i, k] = (x * (width - 1), y * (height - 1))
+                        if not np.isfinite([float(x), float(y)]).all():
+                            raise ValueError(f"non-finite keypoint {k} of {image['file_name']}")
+                        keypoints[i, k] = (float(x) * (width - 1), float(y) * (height - 1))
                         visibility[i, k] = True
         except (OSError, ValueError, KeyError, TypeError) as error:
-            report.add("malformed_annotation", f"{keypoint_file}: {type(error).__name__}: {error}")
+            report.add("malformed_annotation", f"{keypoint_file}: {type(error).__name__}: {error}; keypoints "
+                                               "of this clip are not used.")
             keypoints = visibility = None
-    return ClipRecord(folder.name, folder, [image["file_name"] for image in images], width, height, labels,
-                      keypoints, visibility)
+    record = ClipRecord(folder.name, folder, [image["file_name"] for image in images], width, height, labels,
+                        keypoints, visibility)
+    if not _has_readable_frame(record):
+        report.add("unusable_clip", f"{folder / 'img1'}: none of the listed frames is a readable image.")
+        return None
+    return record
+
+
+def _has_readable_frame(clip: ClipRecord, probes: int = 3) -> bool:
+    """Whether one of (up to `probes`) existing frame files of the clip decodes (a clip of only missing or corrupt
+    frames would train on blank masked frames)."""
+    existing = [name for name in clip.frame_files if (clip.folder / "img1" / name).is_file()]
+    if not existing:
+        return False
+    picks = {existing[0], existing[len(existing) // 2], existing[-1]}
+    return any(cv2.imread(str(clip.folder / "img1" / name), cv2.IMREAD_REDUCED_COLOR_8) is not None
+               for name in sorted(picks)[:probes])
 
 
 def find_clip_folders(root: str | os.PathLike) -> list[Path]:
@@ -182,6 +286,8 @@ def find_clip_folders(root: str | os.PathLike) -> list[Path]:
     root = Path(root)
     if not root.exists():
         raise FileNotFoundError(f"{root}: no such folder.")
+    if not root.is_dir():
+        raise NotADirectoryError(f"{root}: not a folder (give a clip folder, a split folder or a dataset root).")
     candidates = [root] + sorted(p for p in root.iterdir() if p.is_dir()) if root.is_dir() else []
     folders = []
     for candidate in candidates:
@@ -207,19 +313,26 @@ class SoccerNetGSRClips(torch.utils.data.Dataset):
                  max_size: int | None = None):
         if clip_length < 1:
             raise ValueError(f"clip_length must be >= 1, got {clip_length}")
-        self.report = DataReport()
+        if stride is not None and stride < 1:
+            raise ValueError(f"stride must be >= 1, got {stride}")
+        if max_size is not None and max_size < 1:
+            raise ValueError(f"max_size must be >= 1, got {max_size}")
+        roots = list(roots) if isinstance(roots, (list, tuple)) else [roots]
+        self.report = DataReport(source=", ".join(str(root) for root in roots))
         self.clip_length, self.stride, self.max_size = clip_length, stride or clip_length, max_size
-        roots = roots if isinstance(roots, (list, tuple)) else [roots]
         self.clips: list[ClipRecord] = []
         for root in roots:
+            found = 0
             for folder in find_clip_folders(root):
                 record = parse_clip(folder, self.report)
                 if record is not None:
                     self.clips.append(record)
+                    found += 1
+            if not found:  # a whole data source that yields nothing fails the run instead of shrinking it silently
+                raise ValueError(f"{root}: no usable SoccerNet-GSR clip (a folder with Labels-GameState.json and "
+                                 f"img1/ frames) found ({self.report.summary()}).")
         self.windows = [(c, start) for c, clip in enumerate(self.clips)
                         for start in range(0, max(1, len(clip.frame_files) - clip_length + 1), self.stride)]
-        if not self.windows:
-            raise ValueError(f"No usable SoccerNet-GSR clip found under {roots} ({self.report.summary()}).")
 
     def __len__(self) -> int:
         return len(self.windows)
@@ -316,4 +429,4 @@ def to_model_inputs(samples: list[dict], size: int) -> dict:
     return {"spatial_pixel_values": torch.stack(pixels), "detection_labels": detection, "pitch_labels": pitch}
 
 
-__all__ = ["BOX_FIELDS", "DataReport", "SoccerNetGSRClips", "find_clip_folders", "parse_clip", "to_model_inputs"]
+__all__ = ["BOX_FIELDS", "SKIP_KINDS", "DataReport", "SoccerNetGSRClips", "find_clip_folders", "parse_clip", "to_model_inputs"]

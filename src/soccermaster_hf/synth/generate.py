@@ -32,6 +32,7 @@ import numpy as np
 from ..geometry.camera import Camera
 from ..geometry.pitch import PitchModel
 from ..modeling.pitch_definitions import CIRCLE_CLASSES, KEYPOINTS
+from ..utils.io import commit_staging
 from .camera_path import camera_path
 from .render import ClipRenderer
 from .tracking import ROLE_GOALKEEPER, ROLE_REFEREE, Trajectories, load_tracking
@@ -308,9 +309,7 @@ def generate_clip(trajectories: Trajectories, clip_index: int, config: SynthConf
                     "team": sides.get(event.team) if event.team >= 0 else None}
                    for event in (events or []) if start <= event.frame < start + config.frames],
     })
-    if final.exists():
-        shutil.rmtree(final)
-    os.replace(staging, final)
+    commit_staging(staging, final, "synth")  # files of a foreign folder named like the clip are never deleted
     return final
 
 

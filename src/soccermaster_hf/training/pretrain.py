@@ -24,74 +24,98 @@ from __future__ import annotations
 import csv
 import json
 import math
-import os
+import re
 import shutil
-from dataclasses import asdict, dataclass, field
+from dataclasses import MISSING, asdict, dataclass, field, fields
 from pathlib import Path
 
 import torch
 
-PRESETS = {
-    # name: (vision, detection, pitch)  -- small configurations that train on a CPU
-    "tiny": ({"hidden_size": 32, "intermediate_size": 64, "num_hidden_layers": 3, "num_attention_heads": 4,
-              "image_size": 64, "patch_size": 16, "temporal_start_layer": 2},
-             {"hidden_size": 32, "num_queries": 30, "decoder_ffn_dim": 64},
-             {"stage_channels": [32, 16, 16]}),
-    "small": ({"hidden_size": 192, "intermediate_size": 768, "num_hidden_layers": 6, "num_attention_heads": 3,
-               "image_size": 224, "patch_size": 16, "temporal_start_layer": 4},
-              {"hidden_size": 128, "num_queries": 60, "decoder_ffn_dim": 512},
-              {"stage_channels": [192, 96, 64]}),
-    # the shipped default checkpoint (see scripts/train_default_checkpoint.sh): 384 px for the ~7 px wide athletes of
-    # a 960x540 broadcast frame, two-stage query selection and cross-entropy heatmaps to converge in CPU minutes
-    "default": ({"hidden_size": 192, "intermediate_size": 768, "num_hidden_layers": 6, "num_attention_heads": 3,
-                 "image_size": 384, "patch_size": 16, "temporal_start_layer": 4},
-                {"hidden_size": 128, "num_queries": 50, "decoder_ffn_dim": 512, "decoder_layers": 2,
-                 "decoder_attention_heads": 4, "two_stage": True},
-                {"stage_channels": [192, 96, 64], "heatmap_loss": "cross_entropy", "heatmap_foreground_weight": 10.0,
-                 "heatmap_sigma": 3.0, "keypoint_loss_coefficient": 4.0, "line_loss_coefficient": 20.0}),
-}
+from ..modeling.configuration_soccermaster import CONFIG_PRESETS as PRESETS  # re-exported
+from ..utils.errors import load_pretrained
+from ..utils.io import (
+    atomic_file,
+    atomic_write_json,
+    prepare_output_dir,
+    remove_output,
+    save_pretrained_atomic,
+    staged_folder,
+)
+from ..utils.tensor_state import load_state, save_state
+
+
+def _arg(default=MISSING, help: str = "", *, factory=None, **cli):
+    """A field with its help text and CLI hints (`flags`, `positional`, `choices`, `minimum`, `maximum`, `metavar`):
+    the `soccermaster train` options are generated from these fields, so the defaults live here only."""
+    metadata = {"help": help, **cli}
+    if factory is not None:
+        return field(default_factory=factory, metadata=metadata)
+    return field(default=default, metadata=metadata)
 
 
 @dataclass
 class TrainingArguments:
-    """Settings of :func:`train` (the `soccermaster train` flags)."""
+    """Settings of :func:`train` (the `soccermaster train` flags are generated from these fields)."""
 
-    train_dirs: list[str]
-    output_dir: str
-    model: str | None = None            # a SoccerMasterForPreTraining folder / Hub id to start from
-    preset: str = "tiny"                # configuration when `model` is None
-    max_steps: int = 100
-    batch_size: int = 1                 # spatial clips per step
-    clip_length: int = 4                # frames per spatial clip
-    learning_rate: float = 5e-5         # backbone lr; the heads get the authors' multiples
-    weight_decay: float = 1e-4
-    warmup_steps: int | None = None     # default: one epoch
-    gradient_accumulation_steps: int = 1
-    max_grad_norm: float = 0.1
-    mixed_precision: str = "no"         # "no" or "bf16"
-    checkpoint_every: int = 50
-    keep_checkpoints: int = 2
-    seed: int = 42
-    augment: bool = True
-    max_frame_size: int = 480
-    semantic_dirs: list[str] = field(default_factory=list)  # folders / JSON of 1-fps event clips
-    semantic_batch_size: int = 2
-    semantic_frames: int = 8
-    log_every: int = 1
-    progress: bool = True
-    push_to_hub: str | None = None      # repo id to publish the final model to
-    hub_local_dir: str | None = None    # publish into this local folder instead of the Hub (mirrors, offline tests)
-    extra: dict = field(default_factory=dict)
+    train_dirs: list[str] = _arg(help="Folders of SoccerNet-GSR clips (e.g. a `soccermaster synth` output).",
+                                 positional=True)
+    output_dir: str = _arg(help="Run folder: checkpoints, metrics.csv, final model.", flags=["--output", "-o"])
+    model: str | None = _arg(None, "Start from this SoccerMasterForPreTraining folder / Hub id.")
+    preset: str = _arg("tiny", "Configuration without --model.", choices=sorted(PRESETS))
+    max_steps: int = _arg(100, "Optimiser steps.", minimum=1)
+    batch_size: int = _arg(1, "Spatial clips per step.", minimum=1)
+    clip_length: int = _arg(4, "Frames per spatial clip.", minimum=1)
+    learning_rate: float = _arg(5e-5, "Backbone lr (heads: the authors' multiples).", minimum=0.0)
+    weight_decay: float = _arg(1e-4, "AdamW weight decay.", minimum=0.0)
+    warmup_steps: int | None = _arg(None, "Linear warm-up steps (default: one epoch).", minimum=0)
+    gradient_accumulation_steps: int = _arg(1, "Batches per optimiser step.", minimum=1)
+    max_grad_norm: float = _arg(0.1, "Per-module gradient clipping norm.", minimum=0.0, exclusive_minimum=True)
+    mixed_precision: str = _arg("no", "Autocast precision.", choices=["no", "bf16"])
+    checkpoint_every: int = _arg(50, "Steps between checkpoints.", minimum=1)
+    keep_checkpoints: int = _arg(2, "Checkpoints kept (older ones are removed).", minimum=1)
+    seed: int = _arg(42, "Seed of the model, the sample order and the augmentations.", minimum=0)
+    augment: bool = _arg(True, "The authors' clip augmentations (--no-augment disables them).")
+    max_frame_size: int = _arg(480, "Downscale frames on load (longer side, pixels).", minimum=16)
+    semantic_dirs: list[str] = _arg(
+        factory=list, flags=["--semantic"], metavar="DIR_OR_JSON",
+        help="1-fps event clips (UniSoccer/MatchTime classification JSON, or a synth folder with "
+             "events/classification.json): trains the event head.")
+    semantic_batch_size: int = _arg(2, "Semantic clips per step.", minimum=1)
+    semantic_frames: int = _arg(8, "Frames per semantic clip (authors: 30).", minimum=1)
+    log_every: int = _arg(1, "Steps between rows of metrics.csv.", minimum=1)
+    progress: bool = _arg(True, "Progress bar (--no-progress hides it).")
+    push_to_hub: str | None = _arg(None, "Publish the final model (with a card) to this Hub repo.", metavar="REPO_ID")
+    hub_local_dir: str | None = _arg(None, "With --push-to-hub: publish into this local folder instead of the Hub "
+                                           "(offline).")
+    overwrite: bool = _arg(False, "Write into a non-empty output folder that is not a previous `soccermaster train` "
+                                  "run (files it does not write are kept).")
+    extra: dict = _arg(factory=dict, cli=False)
+
+    def __post_init__(self):
+        if isinstance(self.train_dirs, (str, Path)):
+            self.train_dirs = [str(self.train_dirs)]
+        if not self.train_dirs:
+            raise ValueError("train_dirs: give at least one folder of SoccerNet-GSR clips.")
+        for spec in fields(self):
+            value, low, high = getattr(self, spec.name), spec.metadata.get("minimum"), spec.metadata.get("maximum")
+            if value is None or isinstance(value, bool) or not isinstance(value, (int, float)):
+                continue
+            exclusive = spec.metadata.get("exclusive_minimum", False)
+            if not math.isfinite(value) or (low is not None and (value < low or (exclusive and value == low))) or \
+                    (high is not None and value > high):
+                bound = f"> {low}" if exclusive else f">= {low}"
+                raise ValueError(f"{spec.name} must be {bound}{f' and <= {high}' if high is not None else ''}, "
+                                 f"got {value!r}.")
+        for spec in fields(self):
+            choices = spec.metadata.get("choices")
+            if choices and getattr(self, spec.name) not in choices:
+                raise ValueError(f"{spec.name} must be one of {choices}, got {getattr(self, spec.name)!r}.")
 
 
 def _config_for(args: TrainingArguments):
     from ..modeling import SoccerMasterConfig
 
-    if args.preset not in PRESETS:
-        raise ValueError(f"Unknown preset {args.preset!r}; choose from {sorted(PRESETS)}.")
-    vision, detection, pitch = PRESETS[args.preset]
-    return SoccerMasterConfig(vision_config={**vision, "num_frames": args.clip_length}, detection_config=detection,
-                              pitch_config=pitch, event_config={"num_layers": 1 if args.preset == "tiny" else 2})
+    return SoccerMasterConfig.from_preset(args.preset, num_frames=args.clip_length)
 
 
 def warmup_cosine(warmup_steps: int, total_steps: int, floor: float = 1e-8, base: float = 1.0):
@@ -164,29 +188,68 @@ def _augment(sample: dict, augmentation, seed: int, epoch: int, cursor: int) -> 
     return out
 
 
+CHECKPOINT_PATTERN = re.compile(r"checkpoint-(\d+)")
+TRAINING_STATE = "training_state"  # <name>.safetensors + <name>.json (optimiser, scheduler, RNG): no pickle
+
+
 def _checkpoints(output_dir: Path) -> list[Path]:
-    return sorted((p for p in output_dir.glob("checkpoint-*") if p.is_dir() and not p.name.endswith(".tmp")),
-                  key=lambda p: int(p.name.split("-")[1]))
+    """Complete checkpoints (`checkpoint-<step>/` with a trainer state), oldest first."""
+    found = [(int(match.group(1)), p) for p in output_dir.glob("checkpoint-*")
+             if (match := CHECKPOINT_PATTERN.fullmatch(p.name)) and p.is_dir() and (p / "trainer_state.json").is_file()]
+    return [p for _, p in sorted(found)]
 
 
 def _save_checkpoint(output_dir: Path, step: int, model, optimizer, scheduler, position: DataPosition,
                      keep: int, semantic_position: DataPosition | None = None) -> Path:
+    """Write `checkpoint-<step>/` through a staging folder (a kill leaves the previous checkpoints complete) and
+    remove the oldest ones beyond `keep` (only the files the package wrote in them)."""
     final = output_dir / f"checkpoint-{step:07d}"
-    staging = output_dir / f"checkpoint-{step:07d}.tmp"
-    if staging.exists():
-        shutil.rmtree(staging)
-    staging.mkdir(parents=True)
-    model.save_pretrained(staging)
-    torch.save({"optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
-                "torch_rng": torch.get_rng_state()}, staging / "training_state.pt")
     state = {"step": step, "data": position.state_dict()}
     if semantic_position is not None:
         state["semantic_data"] = semantic_position.state_dict()
-    (staging / "trainer_state.json").write_text(json.dumps(state))
-    os.replace(staging, final)  # atomic on one file system
+    with staged_folder(final, "train") as staging:
+        model.save_pretrained(staging)
+        save_state({"optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
+                    "torch_rng": torch.get_rng_state()}, staging, TRAINING_STATE)
+        atomic_write_json(staging / "trainer_state.json", state, indent=None)
     for old in _checkpoints(output_dir)[:-keep]:
-        shutil.rmtree(old, ignore_errors=True)
+        remove_output(old)
     return final
+
+
+def _read_trainer_state(checkpoint: Path) -> dict:
+    path = checkpoint / "trainer_state.json"
+    try:
+        state = json.loads(path.read_text())
+        int(state["step"]), DataPosition(1, 0).load_state_dict(state["data"])
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        raise ValueError(f"{path}: unreadable trainer state ({type(error).__name__}: {error}).") from None
+    return state
+
+
+def _load_training_state(checkpoint: Path) -> dict:
+    """The optimiser / scheduler / RNG state of a checkpoint, read without running any code.
+
+    Checkpoints of this version hold safetensors + JSON. A `training_state.pt` (older versions) is read with
+    `torch.load(weights_only=True)` only: a pickle that needs anything beyond tensors and plain containers is refused.
+    """
+    if (checkpoint / f"{TRAINING_STATE}.json").is_file():
+        state = load_state(checkpoint, TRAINING_STATE)
+    elif (checkpoint / "training_state.pt").is_file():
+        import pickle
+
+        try:
+            state = torch.load(checkpoint / "training_state.pt", map_location="cpu", weights_only=True)
+        except (pickle.UnpicklingError, RuntimeError, EOFError, AttributeError) as error:
+            first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+            raise ValueError(f"{checkpoint / 'training_state.pt'}: refused to load the training state: it is not a "
+                             f"plain tensor pickle ({first}). Delete this checkpoint to resume from an older one, or "
+                             f"start in a new output folder.") from None
+    else:
+        raise FileNotFoundError(f"{checkpoint}: no {TRAINING_STATE}.json / .safetensors in this checkpoint.")
+    if not isinstance(state, dict) or not {"optimizer", "scheduler", "torch_rng"} <= set(state):
+        raise ValueError(f"{checkpoint}: the training state lacks optimizer / scheduler / torch_rng entries.")
+    return state
 
 
 def train(args: TrainingArguments) -> Path:
@@ -195,12 +258,14 @@ def train(args: TrainingArguments) -> Path:
     from tqdm.auto import tqdm
 
     from ..data.soccernet_gsr import SoccerNetGSRClips, to_model_inputs
-    from ..modeling import SoccerMasterForPreTraining, clip_gradients_per_module, optimizer_parameter_groups
+    from ..modeling import SoccerMasterForPreTraining
+    from .optim import clip_gradients_per_module, optimizer_parameter_groups
 
     output_dir = Path(args.output_dir)
-    output_dir.mkdir(parents=True, exist_ok=True)
-    for stale in output_dir.glob("checkpoint-*.tmp"):
-        shutil.rmtree(stale, ignore_errors=True)  # a checkpoint being written when the run was killed
+    # refuses a foreign non-empty folder (unless overwrite) and an output inside a data folder; removes the staging
+    # folders a killed run left behind
+    prepare_output_dir(output_dir, "train", overwrite=args.overwrite,
+                       sources=[*args.train_dirs, *args.semantic_dirs, args.model])
     accelerator = Accelerator(mixed_precision=args.mixed_precision,
                               gradient_accumulation_steps=args.gradient_accumulation_steps)
     torch.manual_seed(args.seed)
@@ -209,8 +274,12 @@ def train(args: TrainingArguments) -> Path:
     if args.semantic_dirs:
         from ..data.semantic import SemanticClips, to_semantic_inputs
 
-        semantic = torch.utils.data.ConcatDataset(
-            [SemanticClips(source, num_frames=args.semantic_frames) for source in args.semantic_dirs])
+        semantic_sets = [SemanticClips(source, num_frames=args.semantic_frames) for source in args.semantic_dirs]
+        semantic = torch.utils.data.ConcatDataset(semantic_sets)
+    reports = [dataset.report] + ([s.report for s in semantic_sets] if semantic is not None else [])
+    for report in reports:
+        for line in report.lines():
+            accelerator.print(line)
     augmentation = None
     if args.augment:
         from ..data.augment import ClipAugmentation
@@ -218,9 +287,9 @@ def train(args: TrainingArguments) -> Path:
         augmentation = ClipAugmentation()
     checkpoints = _checkpoints(output_dir)
     if checkpoints:
-        model = SoccerMasterForPreTraining.from_pretrained(checkpoints[-1])
+        model = load_pretrained(SoccerMasterForPreTraining, checkpoints[-1])
     elif args.model:
-        model = SoccerMasterForPreTraining.from_pretrained(args.model)
+        model = load_pretrained(SoccerMasterForPreTraining, args.model)
     else:
         model = SoccerMasterForPreTraining(_config_for(args))
     image_size = model.config.vision_config.image_size
@@ -233,11 +302,11 @@ def train(args: TrainingArguments) -> Path:
     semantic_position = DataPosition(len(semantic), args.seed + 1) if semantic is not None else None
     step = 0
     if checkpoints:
-        state = torch.load(checkpoints[-1] / "training_state.pt", weights_only=False)
+        state = _load_training_state(checkpoints[-1])
         optimizer.load_state_dict(state["optimizer"])
         scheduler.load_state_dict(state["scheduler"])
         torch.set_rng_state(state["torch_rng"])
-        trainer_state = json.loads((checkpoints[-1] / "trainer_state.json").read_text())
+        trainer_state = _read_trainer_state(checkpoints[-1])
         step = int(trainer_state["step"])
         position.load_state_dict(trainer_state["data"])
         if semantic_position is not None and "semantic_data" in trainer_state:
@@ -245,7 +314,7 @@ def train(args: TrainingArguments) -> Path:
         accelerator.print(f"resumed from {checkpoints[-1].name} (step {step})")
     model, optimizer = accelerator.prepare(model, optimizer)
     unwrapped = accelerator.unwrap_model(model)
-    (output_dir / "training_args.json").write_text(json.dumps(asdict(args), indent=2))
+    atomic_write_json(output_dir / "training_args.json", asdict(args))
     log_path = output_dir / "metrics.csv"
     rows = []
     if log_path.is_file():
@@ -292,24 +361,23 @@ def train(args: TrainingArguments) -> Path:
                                                           "loss_events")}})
             progress.set_postfix(loss=f"{float(outputs.loss.detach()):.3f}")
             if accelerator.is_main_process:
-                with open(log_path.with_suffix(".tmp"), "w", newline="") as handle:
+                with atomic_file(log_path, "w", newline="") as handle:
                     writer = csv.DictWriter(handle, fieldnames=fields)
                     writer.writeheader()
                     writer.writerows(rows)
-                os.replace(log_path.with_suffix(".tmp"), log_path)
         if accelerator.is_main_process and (step % args.checkpoint_every == 0 or step == args.max_steps):
             _save_checkpoint(output_dir, step, unwrapped, optimizer, scheduler, position, args.keep_checkpoints,
                              semantic_position)
     progress.close()
     final = output_dir / "final"
     if accelerator.is_main_process:
-        from ..conversion.official import save_pretrained_atomic
-
-        save_pretrained_atomic(unwrapped.eval(), final)
+        save_pretrained_atomic(unwrapped.eval(), final, command="train")
         write_model_card(final, args, rows, dataset.report.summary())
         if args.push_to_hub:
             publish(final, args.push_to_hub, args.hub_local_dir)
-    accelerator.print(f"data: {dataset.report.summary()}")
+    for report in reports:  # unreadable frames / videos are met while training: the counts now include them
+        for line in report.lines(final=True):
+            accelerator.print(line)
     return final
 
 
