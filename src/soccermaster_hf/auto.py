@@ -1,15 +1,26 @@
 """Register the SoccerMaster classes with transformers' Auto classes.
 
-Two mechanisms, both applied by :func:`register_auto_classes` (called once by ``import soccermaster_hf``):
+What :func:`register_auto_classes` (called once by ``import soccermaster_hf``) sets up:
 
 * in-process registration (``AutoConfig.register`` ...), so ``AutoModel.from_pretrained(folder)`` works whenever the
   package is installed;
-* ``register_for_auto_class``, so ``save_pretrained`` writes ``auto_map`` and copies the (flat, self-contained) model
-  and processor files next to the weights: such a folder, or a Hub repo made from it, then loads with
-  ``trust_remote_code=True`` on a machine where ``soccermaster_hf`` is not installed.
+* ``register_for_auto_class``, so transformers knows which files are remote code;
+* ``save_pretrained`` and ``push_to_hub`` of every SoccerMaster model write a *complete* Hub folder
+  (:func:`soccermaster_hf.hub.save_hub_folder`: ``auto_map`` for every Auto class the weights serve, all remote-code
+  files, the image and video processor configs, a model card). Such a folder, or a Hub repo made from it, loads with
+  ``trust_remote_code=True`` on a machine where ``soccermaster_hf`` is not installed. The modeling files ship as remote
+  code and cannot import the processors or the card builder, so this library-only layer adds them;
+  :func:`transformers_save_pretrained` is the plain transformers save;
+* a filter on transformers' pipeline logger that drops its "The model 'SoccerMaster...' is not supported for
+  object-detection. Supported models are [...]" error: ``Pipeline.check_model_type`` compares the class name with the
+  built-in ``*_MAPPING_NAMES`` dicts only, so no registration can satisfy it.
 """
 
 from __future__ import annotations
+
+import inspect
+import logging
+import os
 
 from transformers import (
     AutoConfig,
@@ -21,6 +32,57 @@ from transformers import (
 )
 
 _REGISTERED = False
+_UNSUPPORTED_MESSAGE = "The model 'SoccerMaster"
+
+
+class _SoccerMasterPipelineLogFilter(logging.Filter):
+    """Drops the pipelines' "model ... is not supported" error for SoccerMaster classes (see the module docstring)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith(_UNSUPPORTED_MESSAGE)
+
+
+def transformers_save_pretrained(model, save_directory, **kwargs) -> None:
+    """transformers' own ``save_pretrained`` (weights, config, the model's files), without the Hub-folder additions."""
+    from transformers import PreTrainedModel
+
+    PreTrainedModel.save_pretrained(model, save_directory, **kwargs)
+
+
+def _save_pretrained(self, save_directory, *args, **kwargs):
+    """``PreTrainedModel.save_pretrained``, then the rest of a Hub folder (:func:`soccermaster_hf.hub.save_hub_folder`;
+    an existing model card is kept). With ``push_to_hub=True`` the folder is uploaded as it is, card included."""
+    from transformers import PreTrainedModel
+
+    from .hub import complete_hub_folder, push_hub_folder
+
+    bound = inspect.signature(PreTrainedModel.save_pretrained).bind(self, save_directory, *args, **kwargs)
+    arguments = dict(bound.arguments)
+    arguments.pop("self")
+    extra = arguments.pop("kwargs", {})
+    push = arguments.pop("push_to_hub", False)
+    push_kwargs = {key: extra.pop(key) for key in ("repo_id", "commit_message", "private", "create_pr")
+                   if key in extra}
+    transformers_save_pretrained(self, **arguments, **extra)
+    if not arguments.get("is_main_process", True):
+        return
+    complete_hub_folder(save_directory, self, keep_existing_card=True)
+    if push:
+        repo_id = push_kwargs.pop("repo_id", str(save_directory).rstrip(os.path.sep).split(os.path.sep)[-1])
+        push_hub_folder(save_directory, repo_id, token=arguments.get("token") or None, **push_kwargs)
+
+
+def _push_to_hub(self, repo_id: str, *, commit_message: str | None = None, private: bool | None = None,
+                 token: str | bool | None = None, revision: str | None = None, create_pr: bool = False,
+                 max_shard_size: int | str | None = "50GB", tags: list[str] | None = None, **_ignored) -> str:
+    """Push a complete Hub folder with the package's model card (not transformers' blank template) in one commit."""
+    from .hub import push_model_to_hub
+
+    push_kwargs = {"token": token if isinstance(token, str) else None, "private": private, "revision": revision,
+                   "create_pr": create_pr}
+    if commit_message:
+        push_kwargs["commit_message"] = commit_message
+    return push_model_to_hub(self, repo_id, max_shard_size=max_shard_size or "50GB", tags=tags, **push_kwargs)
 
 
 def register_auto_classes() -> None:
@@ -58,6 +120,13 @@ def register_auto_classes() -> None:
     SoccerMasterForVideoClassification.register_for_auto_class("AutoModelForVideoClassification")
     SoccerMasterForPreTraining.register_for_auto_class("AutoModelForPreTraining")
     SoccerMasterForPitchRegistration.register_for_auto_class("AutoModelForKeypointDetection")
+    from .modeling import SoccerMasterPreTrainedModel
+
+    SoccerMasterPreTrainedModel.save_pretrained = _save_pretrained
+    SoccerMasterPreTrainedModel.push_to_hub = _push_to_hub
+    pipeline_logger = logging.getLogger("transformers.pipelines.base")
+    if not any(isinstance(f, _SoccerMasterPipelineLogFilter) for f in pipeline_logger.filters):
+        pipeline_logger.addFilter(_SoccerMasterPipelineLogFilter())
 
     try:
         from .processing import register_processors

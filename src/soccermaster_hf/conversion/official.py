@@ -24,7 +24,6 @@ The authors' pre-release code named the blocks ``timesformer.resblocks.{i}``; th
 
 from __future__ import annotations
 
-import json
 import os
 import pickle
 import re
@@ -34,8 +33,10 @@ from typing import Any
 
 import torch
 
+from ..hub import write_hub_folder
 from ..modeling import SoccerMasterVisionConfig, SoccerMasterVisionModel
-from ..utils.io import save_pretrained_atomic  # re-exported: the writer of every model folder
+from ..utils.io import atomic_write_json, save_pretrained_atomic  # re-exported: the writer of every model folder
+from .cards import conversion_card
 
 BACKBONE_FILE_STEM = "backbone"
 SUPPORTED_SUFFIXES = (".pt", ".pth", ".bin", ".safetensors")
@@ -227,11 +228,17 @@ def convert_official_backbone(
     num_attention_heads: int | None = None,
     config_overrides: Mapping[str, Any] | None = None,
     dtype: torch.dtype | None = None,
+    *,
+    overwrite: bool = False,
+    base_model: str | None = None,
+    revision: str | None = None,
 ) -> SoccerMasterVisionModel:
-    """Convert ``backbone.pt`` / ``backbone.safetensors`` (a file, or a folder holding it) to a transformers folder.
+    """Convert ``backbone.pt`` / ``backbone.safetensors`` (a file, or a folder holding it) to a Hub folder.
 
-    Writes ``config.json`` and ``model.safetensors`` (plus the remote code and ``auto_map``) to ``output_dir`` and
-    returns the loaded model. The conversion is strict: zero missing and zero unexpected keys, or an error.
+    Writes a complete Hub folder (:func:`soccermaster_hf.hub.write_hub_folder`: weights, config with ``auto_map``,
+    remote code, processor configs, model card, ``conversion.json``) to ``output_dir`` and returns the loaded model.
+    The conversion is strict: zero missing and zero unexpected keys, or an error. `base_model` / `revision` (the Hub id
+    and revision the files came from) go into the model card.
     """
     source = Path(source)
     path = _find_file(source, BACKBONE_FILE_STEM) if source.is_dir() else source
@@ -256,20 +263,12 @@ def convert_official_backbone(
     if dtype is not None:
         model = model.to(dtype)
     model.eval()
-    output_dir = Path(output_dir)
-    save_pretrained_atomic(model, output_dir)
-    (output_dir / "conversion.json").write_text(
-        json.dumps(
-            {
-                "source_file": path.name,
-                "source_num_tensors": len(official),
-                "converted_num_tensors": len(converted),
-                "converter": "soccermaster_hf.conversion.official.convert_official_backbone",
-            },
-            indent=2,
-        )
-        + "\n"
-    )
+    record = {"source_file": path.name, "source_num_tensors": len(official), "converted_num_tensors": len(converted),
+              "converter": "soccermaster_hf.conversion.official.convert_official_backbone"}
+    write_hub_folder(model, output_dir, "convert", overwrite=overwrite, sources=[path],
+                     extra_json={"conversion.json": record},
+                     **conversion_card("backbone", base_model or str(source), [path.name], base_model=base_model,
+                                       revision=revision))
     return model
 
 
@@ -539,23 +538,32 @@ def convert_official_release(
     text_encoder: str | None = None,
     dtype: torch.dtype | None = None,
     progress: bool = True,
+    *,
+    overwrite: bool = False,
+    base_model: str | None = None,
+    revision: str | None = None,
 ) -> dict[str, Path]:
-    """Convert every released file found in `source` and write one `save_pretrained` folder per task class.
+    """Convert every released file found in `source` and write one complete Hub folder per task class.
 
     Folders (those whose files are present, or the `tasks` asked for): `backbone`, `object-detection`,
-    `pitch-registration`, `video-classification`, `video-text-alignment`, `pretraining`. The text tower is not part
-    of the release: pass `text_encoder` (a SigLIP / SigLIP2 checkpoint, e.g. `google/siglip2-large-patch16-512`) to
-    include it in `video-text-alignment` and `pretraining`. Returns `{task: folder}`.
+    `pitch-registration`, `video-classification`, `video-text-alignment`, `pretraining` (the last serves every Auto
+    class). Each is written by :func:`soccermaster_hf.hub.write_hub_folder` (guarded: a folder that is not a previous
+    `convert` output is refused unless `overwrite`). The text tower is not part of the release: pass `text_encoder`
+    (a SigLIP / SigLIP2 checkpoint, e.g. `google/siglip2-large-patch16-512`) to include it in `video-text-alignment`
+    and `pretraining`. `base_model` / `revision` (the Hub id and revision the files came from) go into the model
+    cards. Returns `{task: folder}`.
     """
     from tqdm.auto import tqdm
 
     source = Path(source)
     if not source.is_dir():
         raise CheckpointConversionError(f"{source}: not a folder (expected the folder holding backbone.pt, ...).")
-    files = {}
+    files, file_names, paths = {}, {}, []
     for role, stem in RELEASE_FILES.items():
         path = _find_file(source, stem)
         if path is not None:
+            file_names[role] = path.name
+            paths.append(path)
             try:
                 files[role] = load_state_dict_file(path)
             except CheckpointConversionError:
@@ -609,12 +617,17 @@ def convert_official_release(
             raise CheckpointConversionError(f"{task}: parameters missing from the release: {missing[:10]}")
         if dtype is not None:
             model = model.to(dtype)
-        save_pretrained_atomic(model.eval(), output_dir / task)
+        fresh = [marker for marker in FRESH_PARAMETER_MARKERS if any(key.startswith(marker) for key in model.state_dict())]
+        card = conversion_card(task, base_model or str(source), [file_names[r] for r in TASK_FOLDERS[task][1]],
+                               base_model=base_model, revision=revision, fresh_parameters=fresh)
+        write_hub_folder(model.eval(), output_dir / task, "convert", overwrite=overwrite, sources=paths, **card)
         written[task] = output_dir / task
-    (output_dir / "conversion.json").write_text(json.dumps({
-        "source_files": {role: RELEASE_FILES[role] for role in files},
+    atomic_write_json(output_dir / "conversion.json", {
+        "source_files": file_names,
+        "source": base_model or str(source),
+        "revision": revision,
         "tasks": sorted(written),
         "fresh_parameters": list(FRESH_PARAMETER_MARKERS),
         "converter": "soccermaster_hf.conversion.official.convert_official_release",
-    }, indent=2) + "\n")
+    })
     return written

@@ -20,7 +20,9 @@ def register_processors() -> None:
     for config_class in (SoccerMasterVisionConfig, SoccerMasterConfig):
         AutoImageProcessor.register(config_class, fast_image_processor_class=SoccerMasterImageProcessor, exist_ok=True)
         AutoVideoProcessor.register(config_class, SoccerMasterVideoProcessor, exist_ok=True)
-        AutoProcessor.register(config_class, SoccerMasterProcessor, exist_ok=True)
+    # AutoProcessor finds SoccerMasterProcessor by the `processor_class` a saved one writes, not by the config type: a
+    # folder without a tokenizer then gets its image processor (transformers' fallback) instead of a failed tokenizer load
+    AutoProcessor.register("SoccerMasterProcessor", SoccerMasterProcessor, exist_ok=True)
     SoccerMasterImageProcessor.register_for_auto_class("AutoImageProcessor")
     SoccerMasterVideoProcessor.register_for_auto_class("AutoVideoProcessor")
     SoccerMasterProcessor.register_for_auto_class("AutoProcessor")

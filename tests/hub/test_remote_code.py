@@ -6,6 +6,7 @@ import re
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -14,19 +15,7 @@ from safetensors.torch import save_file
 from soccermaster_hf import SoccerMasterImageProcessor, SoccerMasterVideoProcessor, SoccerMasterVisionModel
 
 # Prepended to every child script: makes `import soccermaster_hf` fail in the child process.
-BLOCKER = textwrap.dedent(
-    """
-    import importlib.abc, sys
-
-    class BlockSoccerMaster(importlib.abc.MetaPathFinder):
-        def find_spec(self, name, path=None, target=None):
-            if name == "soccermaster_hf" or name.startswith("soccermaster_hf."):
-                raise ImportError("soccermaster_hf is deliberately unavailable in this process")
-            return None
-
-    sys.meta_path.insert(0, BlockSoccerMaster())
-    """
-)
+BLOCKER = f"import runpy, sys\nrunpy.run_path({str(Path(__file__).with_name('block_soccermaster.py'))!r})\n"
 
 CHILD = BLOCKER + textwrap.dedent(
     """

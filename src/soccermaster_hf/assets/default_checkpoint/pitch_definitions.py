@@ -1,0 +1,1 @@
+../../modeling/pitch_definitions.py
