@@ -25,7 +25,6 @@ import csv
 import json
 import math
 import re
-import shutil
 from dataclasses import MISSING, asdict, dataclass, field, fields
 from pathlib import Path
 
@@ -381,45 +380,40 @@ def train(args: TrainingArguments) -> Path:
     return final
 
 
-def write_model_card(folder: Path, args: TrainingArguments, rows: list[dict], data_summary: str) -> None:
-    """A Hub model card (README.md) with the training setup and the last logged losses."""
+def write_model_card(folder: Path, args: TrainingArguments, rows: list[dict], data_summary: str,
+                     model: torch.nn.Module | None = None) -> None:
+    """The Hub model card (README.md) of a training output: the setup, the data and the last logged losses
+    (:func:`soccermaster_hf.hub.build_model_card`; `model` defaults to the folder's class built on the meta device)."""
+    from huggingface_hub import ModelCardData
+
+    from ..hub import build_model_card, hub_id_or_none, meta_model_from_folder
+    from ..utils.io import atomic_write_text
+
     last = rows[-1] if rows else {}
-    metrics = "\n".join(f"| {key} | {float(last[key]):.4f} |" for key in ("loss", "loss_detection", "loss_keypoints",
-                                                                           "loss_lines") if last.get(key) not in (None, ""))
-    card = f"""---
-library_name: transformers
-tags: [soccer, soccermaster, video, object-detection, keypoint-detection]
-license: apache-2.0
----
-# SoccerMaster ({args.preset if not args.model else args.model}) pre-trained with soccermaster_hf
-
-Multi-task pre-training (detection + identification, pitch keypoints and lines) of `SoccerMasterForPreTraining`,
-{last.get("step", 0)} steps on {", ".join(Path(d).name for d in args.train_dirs)} (data: {data_summary}).
-Load with `AutoModelForPreTraining.from_pretrained(..., trust_remote_code=True)` or with `soccermaster_hf` installed.
-
-| metric (last logged step) | value |
-| --- | --- |
-{metrics}
-
-Training arguments: `{json.dumps({k: v for k, v in asdict(args).items() if k not in ("extra",)})}`
-"""
-    (folder / "README.md").write_text(card)
+    losses = {key: float(last[key]) for key in ("loss", "loss_detection", "loss_keypoints", "loss_lines",
+                                                "loss_events") if last.get(key) not in (None, "")}
+    start = f"`{args.model}`" if args.model else f"the `{args.preset}` preset (from scratch)"
+    heads = "detection + identification, pitch keypoints and lines" + (", events" if args.semantic_dirs else "")
+    arguments = json.dumps({k: v for k, v in asdict(args).items() if k != "extra"})
+    details = (f"Multi-task pre-training ({heads}) with `soccermaster train`: {last.get('step', 0)} steps from {start} "
+               f"on {', '.join(Path(d).name for d in args.train_dirs)} (data: {data_summary}).\n\n"
+               f"Training arguments: `{arguments}`")
+    card = build_model_card(model if model is not None else meta_model_from_folder(folder),
+                            card_data=ModelCardData(base_model=hub_id_or_none(args.model)),
+                            title=f"SoccerMaster ({args.model or args.preset}) pre-trained with soccermaster_hf",
+                            details=details, details_title="Training", extra_metrics=losses,
+                            metrics_title="Last logged training losses")
+    atomic_write_text(Path(folder) / "README.md", str(card))
 
 
 def publish(folder: Path, repo_id: str, local_dir: str | None = None, token: str | None = None) -> str:
-    """Upload `folder` to the Hub repo `repo_id` (created if needed), or copy it to `local_dir/repo_id`."""
-    if local_dir is not None:
-        target = Path(local_dir) / repo_id
-        if target.exists():
-            shutil.rmtree(target)
-        shutil.copytree(folder, target)
-        return str(target)
-    from huggingface_hub import HfApi
+    """Upload `folder` to the Hub repo `repo_id` in one commit (created if needed), or write the same files into
+    the local mirror `local_dir/repo_id` (:func:`soccermaster_hf.hub.mirror_hub_folder`)."""
+    from ..hub import mirror_hub_folder, push_hub_folder
 
-    api = HfApi(token=token)
-    api.create_repo(repo_id, exist_ok=True)
-    api.upload_folder(repo_id=repo_id, folder_path=str(folder), commit_message="soccermaster_hf pre-training")
-    return f"https://huggingface.co/{repo_id}"
+    if local_dir is not None:
+        return str(mirror_hub_folder(folder, Path(local_dir) / repo_id, repo_id))
+    return push_hub_folder(folder, repo_id, token=token, commit_message="soccermaster_hf pre-training")
 
 
 __all__ = ["PRESETS", "DataPosition", "TrainingArguments", "train", "warmup_cosine"]
