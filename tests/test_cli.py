@@ -46,3 +46,34 @@ def test_encode_reports_bad_files(tmp_path, capsys):
 def test_console_script_entry_point():
     result = subprocess.run([sys.executable, "-m", "soccermaster_hf.cli.main", "--help"], capture_output=True, text=True)
     assert result.returncode == 0 and "encode" in result.stdout
+
+
+def test_train_and_analyze_options_come_from_their_dataclasses(capsys):
+    """`--help` shows the dataclass defaults; analyze's dataclass matches the Python API's defaults."""
+    import dataclasses
+    import inspect
+
+    from soccermaster_hf.analyze import analyze
+    from soccermaster_hf.cli.analyze import AnalyzeArguments
+    from soccermaster_hf.training.pretrain import TrainingArguments
+
+    assert main(["train", "--help"]) == 0
+    text = " ".join(capsys.readouterr().out.split())
+    for spec in dataclasses.fields(TrainingArguments):
+        if spec.metadata.get("cli", True) and not spec.metadata.get("positional"):
+            flag = "--no-" if spec.default is True else "--"
+            assert (spec.metadata.get("flags") or [f"{flag}{spec.name.replace('_', '-')}"])[0] in text, spec.name
+    assert "(default: 50)" in text and "--no-augment" in text and "--overwrite" in text
+    defaults = {name: p.default for name, p in inspect.signature(analyze).parameters.items()
+                if p.default is not inspect.Parameter.empty}
+    for spec in dataclasses.fields(AnalyzeArguments):
+        if spec.name in defaults:
+            assert spec.default == defaults[spec.name], spec.name
+
+
+def test_only_the_chosen_command_is_imported():
+    code = ("import sys; from soccermaster_hf.cli.main import main; main(['--help']); main(['synth', '--help']); "
+            "print(sorted(m for m in sys.modules if m.startswith('soccermaster_hf.cli.') and 'main' not in m))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    last = result.stdout.strip().splitlines()[-1]
+    assert result.returncode == 0 and last == "['soccermaster_hf.cli.arguments', 'soccermaster_hf.cli.synth']", last
