@@ -55,7 +55,8 @@ def test_analyze_rejects_bad_numbers(option, value, tmp_path, capsys):
 OTHER_BAD_ARGS = [
     ("encode", "--frames", "0"), ("encode", "--repeats", "0"), ("encode", "--timestamp", "-1"),
     ("synth", "--clips", "0"), ("synth", "--frames", "0"), ("synth", "--size", "10x10"),
-    ("synth", "--time-range", "5:1"), ("synth", "--semantic-clips", "-1"),
+    ("synth", "--time-range", "5:1"), ("synth", "--semantic-clips", "-1"), ("calibrate", "--width", "1"),
+    ("calibrate", "--absent-margin", "-2"),
 ]
 
 
@@ -504,3 +505,19 @@ def test_debug_flag_reraises(tmp_path):
     with pytest.raises(FileNotFoundError):
         main(["--debug", "train", str(tmp_path / "missing"), "--output", str(tmp_path / "run")])
     record("error")
+
+
+@pytest.mark.parametrize("kind", ["nan-npy", "fifo", "truncated-png"])
+def test_encode_bad_image(kind, tmp_path, capsys):
+    path = tmp_path / ("frame.npy" if kind == "nan-npy" else "b.png")
+    if kind == "nan-npy":
+        np.save(path, np.full((8, 8, 3), np.nan, np.float32))
+    elif kind == "fifo":
+        make_fifo(path)
+    else:
+        import cv2
+
+        cv2.imwrite(str(path), np.zeros((16, 16, 3), np.uint8))
+        path.write_bytes(path.read_bytes()[:40])
+    code, _, err = run_cli(capsys, "encode", path, "--repeats", "1")
+    assert_clear_error(code, err, path)

@@ -15,18 +15,20 @@ import sys
 import time
 from pathlib import Path
 
+from .arguments import bounded, non_negative_float
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--annotations", required=True, type=Path, help="folder of SoccerNet annotation JSON files")
     parser.add_argument("--output", required=True, type=Path, help="folder to write camera_<name>.json files to")
-    parser.add_argument("--width", type=int, default=960, help="image width in pixels (default 960)")
-    parser.add_argument("--height", type=int, default=540, help="image height in pixels (default 540)")
+    parser.add_argument("--width", type=bounded(int, 2), default=960, help="image width in pixels (default 960)")
+    parser.add_argument("--height", type=bounded(int, 2), default=540, help="image height in pixels (default 540)")
     parser.add_argument(
         "--no-distortion", action="store_true", help="do not estimate radial lens distortion (pinhole cameras only)"
     )
     parser.add_argument(
         "--absent-margin",
-        type=float,
+        type=non_negative_float,
         default=0.0,
         metavar="PX",
         help="push pitch elements that are not annotated out of the image when they enter it by at most PX pixels",

@@ -12,9 +12,8 @@ import sys
 import time
 from pathlib import Path
 
+from ..data.images import IMAGE_SUFFIXES
 from .arguments import non_negative_float, non_negative_int, positive_int
-
-IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff"}
 
 DEMO_CONFIG = {
     "hidden_size": 192,
@@ -97,18 +96,13 @@ def run(args: argparse.Namespace) -> int:
             inputs = SoccerMasterVideoProcessor(size=size, num_frames=num_frames)(clip, sampling="all")
             description = f"generated clip, {num_frames} frames 960x540"
         elif Path(args.input).suffix.lower() in IMAGE_SUFFIXES:
-            from PIL import Image, UnidentifiedImageError
+            from ..data.images import image_mode, load_image
 
-            try:
-                image = Image.open(args.input)
-                image.load()
-            except (OSError, UnidentifiedImageError) as error:
-                print(f"error: {args.input}: cannot read image ({error})", file=sys.stderr)
-                return 1
+            image = load_image(args.input)  # EXIF orientation, 16-bit / float images, non-finite values refused
             inputs = SoccerMasterImageProcessor(size=size)(image, return_tensors="pt")
             if not args.image_mode:
                 inputs["pixel_values"] = inputs["pixel_values"].unsqueeze(1)  # a clip of one frame
-            description = f"image {image.size[0]}x{image.size[1]} ({image.mode})"
+            description = f"image {image.shape[1]}x{image.shape[0]} ({image_mode(args.input)})"
         else:
             inputs = SoccerMasterVideoProcessor(size=size, num_frames=num_frames)(
                 args.input, sampling=args.sampling, timestamps=args.timestamp

@@ -160,6 +160,19 @@ def load_image(path: str | os.PathLike) -> np.ndarray:
     return to_rgb_uint8(array, str(path))
 
 
+def image_mode(path: str | os.PathLike) -> str:
+    """The pixel mode the file stores ("RGB", "RGBA", "I;16", ... ; "array" for `.npy`), for messages."""
+    if Path(path).suffix.lower() == ".npy":
+        return "array"
+    from PIL import Image
+
+    try:
+        with Image.open(path) as image:
+            return image.mode
+    except (OSError, ValueError):
+        return "unknown"
+
+
 def image_files(folder: str | os.PathLike, report: DataReport | None = None) -> list[Path]:
     """The image files of `folder` (by name), non-regular entries with an image suffix skipped and counted."""
     files = []
@@ -220,5 +233,5 @@ def load_frames(source: str | os.PathLike, max_frames: int,
     return frames, info.fps, f"video {info.width}x{info.height} @ {info.fps:g} fps, {count} frames"
 
 
-__all__ = ["IMAGE_SUFFIXES", "ImageLoadError", "image_files", "is_regular_file", "load_frames", "load_image",
+__all__ = ["IMAGE_SUFFIXES", "ImageLoadError", "image_files", "image_mode", "is_regular_file", "load_frames", "load_image",
            "to_rgb_uint8"]
