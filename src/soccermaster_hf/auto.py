@@ -19,7 +19,6 @@ What :func:`register_auto_classes` (called once by ``import soccermaster_hf``) s
 from __future__ import annotations
 
 import inspect
-import logging
 import os
 
 from transformers import (
@@ -32,14 +31,6 @@ from transformers import (
 )
 
 _REGISTERED = False
-_UNSUPPORTED_MESSAGE = "The model 'SoccerMaster"
-
-
-class _SoccerMasterPipelineLogFilter(logging.Filter):
-    """Drops the pipelines' "model ... is not supported" error for SoccerMaster classes (see the module docstring)."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        return not str(record.msg).startswith(_UNSUPPORTED_MESSAGE)
 
 
 def transformers_save_pretrained(model, save_directory, **kwargs) -> None:
@@ -124,9 +115,6 @@ def register_auto_classes() -> None:
 
     SoccerMasterPreTrainedModel.save_pretrained = _save_pretrained
     SoccerMasterPreTrainedModel.push_to_hub = _push_to_hub
-    pipeline_logger = logging.getLogger("transformers.pipelines.base")
-    if not any(isinstance(f, _SoccerMasterPipelineLogFilter) for f in pipeline_logger.filters):
-        pipeline_logger.addFilter(_SoccerMasterPipelineLogFilter())
 
     try:
         from .processing import register_processors

@@ -7,6 +7,7 @@ huggingface_hub and siblings of this folder (``from .sibling import X``).
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from huggingface_hub.dataclasses import strict
@@ -14,6 +15,20 @@ from transformers import AutoConfig, PreTrainedConfig
 from transformers.configuration_utils import SubConfigSpec
 
 from .pitch_definitions import KEYPOINT_NAMES, LINE_CLASSES
+
+
+class _PipelineSupportFilter(logging.Filter):
+    """transformers' pipelines log "The model 'SoccerMaster...' is not supported for ..." for every class outside their
+    built-in name tables, although registered (and remote-code) classes run fine; this drops that one message. It
+    lives here so that it applies in remote-code mode too (this file is loaded first)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith("The model 'SoccerMaster")
+
+
+_pipeline_logger = logging.getLogger("transformers.pipelines.base")
+if not any(type(existing).__name__ == "_PipelineSupportFilter" for existing in _pipeline_logger.filters):
+    _pipeline_logger.addFilter(_PipelineSupportFilter())
 
 
 @strict
