@@ -14,9 +14,8 @@ soccermaster train "$WORK/data" --output "$WORK/run" --preset default --max-step
     --no-augment --seed 42
 # 4. evaluation, then the copy that ships with the package (fp32 safetensors, ~25 MB)
 python benchmarks/learning.py --model "$WORK/run/final" --data "$WORK/heldout"
-rm -rf src/soccermaster_hf/assets/default_checkpoint && mkdir -p src/soccermaster_hf/assets
-# weights, config and model card only: inside the package the installed classes load it (the remote-code copies of
-# modeling/ that `save_pretrained` adds for the Hub would be stale duplicates here)
-mkdir src/soccermaster_hf/assets/default_checkpoint
-cp "$WORK/run/final"/{config.json,model.safetensors,README.md} src/soccermaster_hf/assets/default_checkpoint/
-# (the "Held-out evaluation" section of the shipped model card was then added by hand from step 4's table)
+# weights and config replace the shipped ones (a file-by-file copy: nothing else in the folder is deleted); then the
+# rest of the Hub folder — auto_map, processor configs at the trained size, linked remote code, the model card from
+# assets/default_checkpoint_card.json (update its held-out metrics from step 4's table first) — is regenerated
+cp "$WORK/run/final"/{config.json,model.safetensors} src/soccermaster_hf/assets/default_checkpoint/
+python -c "from soccermaster_hf.hub import refresh_default_checkpoint; refresh_default_checkpoint()"
