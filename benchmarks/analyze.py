@@ -10,7 +10,7 @@ import argparse
 import tempfile
 import warnings
 
-from soccermaster_hf.analyze import analyze
+from soccermaster_hf.analysis import analyze
 
 
 def main() -> None:

@@ -7,8 +7,9 @@ import cv2
 import numpy as np
 import pytest
 
-from soccermaster_hf.analyze import Tracker, analyze, draw_minimap
+from soccermaster_hf.analysis import analyze, draw_minimap
 from soccermaster_hf.cli.main import main
+from soccermaster_hf.tracking import HungarianTracker as Tracker
 
 
 @pytest.fixture(scope="module")

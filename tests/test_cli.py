@@ -53,8 +53,7 @@ def test_train_and_analyze_options_come_from_their_dataclasses(capsys):
     import dataclasses
     import inspect
 
-    from soccermaster_hf.analyze import analyze
-    from soccermaster_hf.cli.analyze import AnalyzeArguments
+    from soccermaster_hf.analysis import AnalyzeArguments, analyze
     from soccermaster_hf.training.pretrain import TrainingArguments
 
     assert main(["train", "--help"]) == 0

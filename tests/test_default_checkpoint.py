@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 import soccermaster_hf
-from soccermaster_hf.analyze import load_analysis_model
+from soccermaster_hf.analysis import load_analysis_model
 from soccermaster_hf.training.pretrain import PRESETS
 
 DEFAULT = Path(soccermaster_hf.__file__).parent / "assets" / "default_checkpoint"

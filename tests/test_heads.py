@@ -18,8 +18,8 @@ from soccermaster_hf import (
     SoccerMasterModel,
 )
 from soccermaster_hf.modeling import retrieval_accuracy
-from soccermaster_hf.training import clip_gradients_per_module, optimizer_parameter_groups
 from soccermaster_hf.modeling.loss_soccermaster import jersey_targets, prepare_detection_labels
+from soccermaster_hf.training import clip_gradients_per_module, optimizer_parameter_groups
 
 VISION = {"hidden_size": 32, "intermediate_size": 64, "num_hidden_layers": 3, "num_attention_heads": 4,
           "image_size": 32, "patch_size": 8, "num_frames": 2, "temporal_start_layer": 2}

@@ -1,39 +1,18 @@
 """``soccermaster analyze``: a clip (video, image, frame folder or ``--demo``) -> athletes with identities, camera,
-minimap and events (see :mod:`soccermaster_hf.analyze`).
+minimap and events (see :mod:`soccermaster_hf.analysis`).
 
-The options are generated from :class:`AnalyzeArguments` (defaults and help live there; a test keeps them equal to
-the defaults of :func:`soccermaster_hf.analyze.analyze`)."""
+The options are generated from :class:`~soccermaster_hf.analysis.AnalyzeArguments` (defaults and help live there; a
+test keeps them equal to the defaults of :func:`soccermaster_hf.analysis.analyze`)."""
 
 from __future__ import annotations
 
 import argparse
 import sys
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from pathlib import Path
 
+from ..analysis.arguments import AnalyzeArguments
 from .arguments import add_dataclass_arguments, dataclass_from_args
-
-
-def _arg(default, help: str, **cli):
-    return field(default=default, metadata={"help": help, **cli})
-
-
-@dataclass
-class AnalyzeArguments:
-    """Settings of `soccermaster analyze` (passed to :func:`soccermaster_hf.analyze.analyze`)."""
-
-    input: str | None = _arg(None, "Video file, image, or folder of frames.", positional=True)
-    demo: bool = _arg(False, "Render a SoccerSynth clip and analyse it.")
-    model: str | None = _arg(None, "SoccerMasterForPreTraining folder or Hub id (default: the shipped checkpoint).")
-    out: str = _arg("soccermaster-analysis", "Output folder.")
-    threshold: float = _arg(0.5, "Detection score threshold.", minimum=0.0, maximum=1.0)
-    max_frames: int = _arg(250, "Analyse at most this many frames.", minimum=1)
-    batch_size: int = _arg(4, "Frames per model pass.", minimum=1)
-    seed: int = _arg(0, "Seed of the --demo clip.", minimum=0)
-    precision: str = _arg("auto", "Backbone precision (auto: bf16 on CPUs with native bfloat16 instructions).",
-                          choices=["auto", "fp32", "bf16"])
-    overwrite: bool = _arg(False, "Write into a non-empty --out folder that is not a previous `soccermaster analyze` "
-                                  "output (files it does not write are kept).")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -41,7 +20,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..analyze import analyze
+    from ..analysis import analyze
     from ..data.report import DataReport
     from ..utils.io import prepare_output_dir, write_marker
 

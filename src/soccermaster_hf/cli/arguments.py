@@ -96,6 +96,9 @@ def add_dataclass_arguments(parser: argparse.ArgumentParser, cls: type, exclude:
             help_text = f"{help_text} (default: {default})" if help_text else f"default: {default}"
         kwargs["help"] = help_text
         if meta.get("positional"):
+            if not required:  # an optional positional (e.g. `analyze [INPUT] --demo`)
+                kwargs["nargs"] = "*" if kwargs.get("nargs") == "+" else "?"
+                kwargs["default"] = default
             parser.add_argument(spec.name, **kwargs)
             continue
         if required:

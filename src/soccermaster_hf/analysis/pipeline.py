@@ -1,0 +1,189 @@
+"""The main job: a match clip in, athletes with identities, a calibrated camera, a minimap and events out.
+
+Per frame: the detection head gives athletes (box, role, team, jersey); a Hungarian association on IoU and on the
+cosine similarity of the decoder's query embeddings links them across frames (a simple baseline until the tracking
+issue); the pitch heads give keypoints and line endpoints that the geometry solver turns into a camera; athletes are
+projected onto the pitch through the bottom-centre of their boxes. Per clip: the event head on the clip's F_sem.
+
+Writes to `--out`: `overlay.mp4` (boxes, ids, role/jersey labels in team colours, projected pitch lines),
+`minimap.mp4` and `minimap.png` (last frame), `predictions.json` (SoccerNet-GSR challenge submission format) and
+`summary.json`; prints a short table.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+import torch
+
+from ..data.images import load_frames
+from ..geometry.calibrator import calibrate_predicted
+from ..geometry.observations import PitchObservations
+from ..tracking import HungarianTracker
+from ..utils.io import atomic_path, atomic_write_json
+from .render import draw_minimap, draw_overlay, write_video
+from .writers import gsr_prediction
+
+
+def demo_frames(num_frames: int, seed: int) -> tuple[list[np.ndarray], float, str]:
+    """A SoccerSynth clip rendered on the fly (real SkillCorner trajectories when available)."""
+    from ..synth.generate import SynthConfig, generate_dataset
+
+    with tempfile.TemporaryDirectory() as tmp:
+        try:
+            folder = generate_dataset(tmp, SynthConfig(clips=1, frames=num_frames, seed=seed), progress=False)[0]
+        except (ImportError, ValueError):
+            folder = generate_dataset(tmp, SynthConfig(clips=1, frames=num_frames, seed=seed,
+                                                       tracking="procedural"), progress=False)[0]
+        frames, _, _ = load_frames(str(folder / "img1"), num_frames)
+    return frames, 25.0, f"SoccerSynth demo clip, {len(frames)} frames 960x540"
+
+
+def analyze(
+    source: str | None,
+    model_name: str | None,
+    output_dir: str | Path,
+    threshold: float = 0.5,
+    max_frames: int = 250,
+    batch_size: int = 4,
+    demo: bool = False,
+    seed: int = 0,
+    progress: bool = True,
+    precision: str = "auto",
+    report=None,
+) -> dict:
+    """Run the pipeline (see the module docstring); returns the summary dictionary (also written to disk).
+
+    `precision`: `"fp32"`, `"bf16"` (the backbone and the convolutional pitch heads run in bfloat16; the detection
+    head runs in float32 on the backbone's features, so boxes keep float32 resolution) or `"auto"` (bf16 on a CPU
+    with native bfloat16 instructions, else fp32). `report`: a :class:`~soccermaster_hf.data.report.DataReport` that
+    counts the input files skipped (non-regular or unreadable files of a frame folder).
+    """
+    from tqdm.auto import tqdm
+
+    from ..processing import SoccerMasterImageProcessor
+
+    started = time.perf_counter()
+    output_dir = Path(output_dir)
+    output_dir.mkdir(parents=True, exist_ok=True)
+    frames, fps, description = demo_frames(min(max_frames, 50), seed) if demo or source is None else \
+        load_frames(source, max_frames, report)
+    model, model_description = load_analysis_model(model_name)
+    model.eval()
+    backbone_dtype = _backbone_dtype(precision, next(model.parameters()).device)
+    # backbone, pitch and event heads in bfloat16 where native (heatmap peaks are refined in float32); detection fp32
+    model.to_mixed_precision(backbone_dtype)
+    config = model.config
+    processor = SoccerMasterImageProcessor.from_model_config(config)
+    tracker = HungarianTracker()
+    overlay, minimaps, predictions, per_frame = [], [], [], []
+    calibrated = 0
+    previous_camera, preferred_subset = None, "all"
+    event_features = []
+    model_seconds = 0.0
+    for start in tqdm(range(0, len(frames), batch_size), desc="analyzing", disable=not progress):
+        chunk = frames[start:start + batch_size]
+        sizes = [frame.shape[:2] for frame in chunk]  # per frame: a folder may mix frame sizes
+        inputs = processor(chunk, return_tensors="pt")["pixel_values"]
+        tick = time.perf_counter()
+        with torch.inference_mode():
+            # one backbone pass: the chunk as one clip gives F_spa (per frame) and F_sem (for the events)
+            out = model(inputs.unsqueeze(0).to(backbone_dtype))
+        model_seconds += time.perf_counter() - tick
+        event_features.append(out.pooler_output)
+        results = processor.post_process_game_state(out, target_sizes=sizes, threshold=threshold,
+                                                    keypoint_threshold=config.pitch_config.keypoint_threshold)
+        for offset, (frame, result_frame) in enumerate(zip(chunk, results)):
+            index = start + offset
+            height, width = frame.shape[:2]
+            detection = result_frame.detections
+            boxes = detection["boxes"].numpy()
+            embeddings = result_frame.embeddings.numpy()
+            ids = tracker.update(index, boxes, embeddings, detection["scores"].numpy())
+            observations = PitchObservations.from_pixels(
+                (width, height), lines={name: np.array([p[:2] for p in points]) for name, points in
+                                        result_frame.lines.items()},
+                keypoints=dict(result_frame.keypoints), source=f"frame {index + 1}")
+            # the previous frame's camera starts the solve (a broadcast camera moves little between frames)
+            # and the subset of observations that worked there is tried first
+            result = calibrate_predicted(observations, initial_camera=previous_camera, first=preferred_subset)
+            camera = result.camera if result.success else None
+            previous_camera = camera
+            if camera is not None:
+                preferred_subset = result.subset
+            calibrated += camera is not None
+            ground = np.full((len(boxes), 3), np.nan)
+            if camera is not None and len(boxes):
+                feet = np.stack([(boxes[:, 0] + boxes[:, 2]) / 2, boxes[:, 3]], axis=1)
+                ground, _ = camera.backproject_to_ground(feet)
+            overlay.append(draw_overlay(frame, boxes, ids, detection, camera))
+            minimaps.append(draw_minimap([(ground[i], detection["teams"][i], ids[i]) for i in range(len(boxes))]))
+            image_id = f"4999{index + 1:06d}"
+            predictions.extend(gsr_prediction(image_id, int(ids[i]), camera, boxes[i], detection, i)
+                               for i in range(len(boxes)))
+            per_frame.append({"frame": index + 1, "athletes": len(boxes), "camera": camera is not None,
+                              "calibration_failure": None if camera else str(result.failure)})
+    with torch.inference_mode():
+        event_logits = model(pooler_output=torch.cat(event_features, dim=1)).event_logits.float()
+    probabilities = event_logits.softmax(-1)[0]
+    top = probabilities.topk(min(3, len(probabilities)))
+    labels = config.event_config.id2label
+    events = [{"label": labels[int(i)], "score": float(s)} for s, i in zip(top.values, top.indices)]
+    write_video(output_dir / "overlay.mp4", overlay, fps)
+    write_video(output_dir / "minimap.mp4", minimaps, fps)
+    for name, image in (("minimap.png", minimaps[-1]), ("overlay_last.png", overlay[-1])):
+        with atomic_path(output_dir / name) as path:
+            if not cv2.imwrite(str(path), image):
+                raise OSError(f"{output_dir / name}: could not write the image.")
+    atomic_write_json(output_dir / "predictions.json", {"predictions": predictions}, indent=None)
+    elapsed = time.perf_counter() - started
+    summary = {
+        "input": description, "model": model_description, "frames": len(frames),
+        "athletes_per_frame": float(np.mean([f["athletes"] for f in per_frame])),
+        "tracks": tracker.next_id - 1, "frames_calibrated": calibrated, "events": events,
+        "model_frames_per_second": len(frames) / max(model_seconds, 1e-9),
+        "total_frames_per_second": len(frames) / elapsed, "backbone_precision": str(backbone_dtype).split(".")[-1],
+        "per_frame": per_frame,
+    }
+    atomic_write_json(output_dir / "summary.json", summary)
+    return summary
+
+
+def _backbone_dtype(precision: str, device: torch.device) -> torch.dtype:
+    if precision not in ("auto", "fp32", "bf16"):
+        raise ValueError(f"precision must be 'auto', 'fp32' or 'bf16', got {precision!r}.")
+    if precision == "auto":
+        # private torch helpers (present in torch 2.x); missing ones count as "no native bfloat16"
+        checks = [getattr(torch.cpu, name, None) for name in ("_is_avx512_bf16_supported", "_is_amx_tile_supported")]
+        native = device.type == "cpu" and any(bool(check()) for check in checks if check is not None)
+        precision = "bf16" if native else "fp32"
+    return torch.bfloat16 if precision == "bf16" else torch.float32
+
+
+def load_analysis_model(model_name: str | None):
+    """The model to analyse with: `model_name` (folder or Hub id), else the default checkpoint shipped with the
+    package, else (with a loud warning) a small untrained model so the pipeline still runs."""
+    from ..modeling import SoccerMasterConfig, SoccerMasterForGameStateReconstruction
+
+    if model_name:
+        from ..utils.errors import load_pretrained
+
+        return load_pretrained(SoccerMasterForGameStateReconstruction, model_name), model_name
+    default = Path(__file__).parents[1] / "assets" / "default_checkpoint"
+    if (default / "config.json").is_file():
+        return SoccerMasterForGameStateReconstruction.from_pretrained(default), ("default checkpoint (trained on SoccerSynth; "
+                                                                     "event head untrained)")
+    import warnings
+
+    warnings.warn("No --model and no default checkpoint in this installation: using an UNTRAINED model; boxes, "
+                  "cameras and events are meaningless. Pass --model.", stacklevel=2)
+    torch.manual_seed(0)
+    config = SoccerMasterConfig.from_preset("tiny", num_frames=4)
+    return SoccerMasterForGameStateReconstruction(config), "untrained tiny model (no checkpoint)"
+
+
+__all__ = ["analyze", "demo_frames", "load_analysis_model"]
