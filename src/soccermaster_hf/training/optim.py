@@ -56,4 +56,9 @@ def clip_gradients_per_module(modules: dict[str, nn.Module], max_norm: float = 0
     return norms
 
 
-__all__ = ["clip_gradients_per_module", "optimizer_parameter_groups"]
+def build_optimizer(model: nn.Module, lr: float, weight_decay: float) -> torch.optim.AdamW:
+    """AdamW over the authors' parameter groups (`lr` is their backbone learning rate)."""
+    return torch.optim.AdamW(optimizer_parameter_groups(model, base_lr=lr, weight_decay=weight_decay))
+
+
+__all__ = ["build_optimizer", "clip_gradients_per_module", "optimizer_parameter_groups"]
