@@ -207,3 +207,21 @@ def test_damaged_training_state_is_a_clear_error(damage, tmp_path):
         load_state(tmp_path, "training_state")
     assert "training_state" in str(error.value)
     record("error")
+
+
+def test_written_files_and_folders_get_ordinary_permissions(tmp_path):
+    """Atomic writes and staged saves produce what a plain open() / mkdir() would (umask applied), not 0600 / 0700."""
+    import os
+    import stat
+
+    from soccermaster_hf.utils.io import atomic_write_text, staged_folder
+
+    old = os.umask(0o022)
+    try:
+        written = atomic_write_text(tmp_path / "a.txt", "x")
+        with staged_folder(tmp_path / "folder", "test") as staging:
+            (staging / "b.txt").write_text("y")
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(written.stat().st_mode) == 0o644
+    assert stat.S_IMODE((tmp_path / "folder").stat().st_mode) == 0o755

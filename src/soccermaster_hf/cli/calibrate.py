@@ -10,7 +10,6 @@ completeness); they are listed, with their reason, in ``--output/calibration_fai
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from pathlib import Path
@@ -40,12 +39,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--evaluate", action="store_true", help="score the cameras with the SoccerNet metric afterwards"
     )
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    parser.add_argument("--overwrite", action="store_true",
+                        help="write into a non-empty --output folder that is not a previous `soccermaster calibrate` "
+                             "output (files it does not write are kept)")
 
 
 def run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from soccermaster_hf.geometry import (
+    from ..geometry import (
         AnnotationError,
         CameraCalibrator,
         PitchObservations,
@@ -53,6 +55,7 @@ def run(args: argparse.Namespace) -> int:
         evaluate_cameras,
         load_soccernet_annotation,
     )
+    from ..utils.io import atomic_write_json, prepare_output_dir
 
     annotations_dir: Path = args.annotations
     if not annotations_dir.is_dir():
@@ -65,7 +68,7 @@ def run(args: argparse.Namespace) -> int:
     if not files:
         print(f"error: no *.json annotation in {annotations_dir}", file=sys.stderr)
         return 2
-    args.output.mkdir(parents=True, exist_ok=True)
+    prepare_output_dir(args.output, "calibrate", overwrite=args.overwrite, sources=[annotations_dir])
     calibrator = CameraCalibrator(
         SolverConfig(estimate_distortion=not args.no_distortion, absent_class_margin_px=args.absent_margin)
     )
@@ -92,9 +95,9 @@ def run(args: argparse.Namespace) -> int:
             failures[name] = str(result.failure)
             continue
         cameras[name] = result.camera
-        result.camera.save(args.output / f"camera_{name}.json")
+        atomic_write_json(args.output / f"camera_{name}.json", result.camera.to_dict())
     elapsed = time.perf_counter() - start
-    (args.output / "calibration_failures.json").write_text(json.dumps(failures, indent=2) + "\n", encoding="utf-8")
+    atomic_write_json(args.output / "calibration_failures.json", failures)
     print(
         f"calibrated {len(cameras)}/{len(files)} frames in {elapsed:.1f} s ({1000 * elapsed / len(files):.1f} ms/frame); "
         f"cameras written to {args.output}"

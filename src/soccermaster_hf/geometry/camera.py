@@ -381,7 +381,8 @@ class Camera:
         return cls.from_dict(obj, source=str(path), prefer_rotation_matrix=prefer_rotation_matrix)
 
     def save(self, path: str | Path) -> None:
-        """Write the camera as SoccerNet JSON."""
+        """Write the camera as SoccerNet JSON (a plain write: callers that publish files one by one use
+        `utils.io.atomic_write_json(path, camera.to_dict())`, folder writers stage the whole folder)."""
         Path(path).write_text(json.dumps(self.to_dict(), indent=2) + "\n", encoding="utf-8")
 
 

@@ -66,8 +66,15 @@ def _fsync_file(path: Path) -> None:
         os.fsync(handle.fileno())
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def _temporary_name(path: Path) -> Path:
     fd, name = tempfile.mkstemp(prefix=f".{path.stem}{PARTIAL_INFIX}", suffix=f".tmp{path.suffix}", dir=path.parent)
+    os.fchmod(fd, 0o666 & ~_umask())  # the permissions of a plain open(), not mkstemp's private 0600
     os.close(fd)
     return Path(name)
 
@@ -207,6 +214,7 @@ def make_staging_dir(target: str | os.PathLike) -> Path:
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{target.name}{STAGING_INFIX}", dir=target.parent))
+    staging.chmod(0o777 & ~_umask())  # a plain mkdir's permissions, not mkdtemp's private 0700
     (staging / STAGING_MARKER).write_text("staging folder of soccermaster_hf; removed on the next run\n")
     return staging
 
