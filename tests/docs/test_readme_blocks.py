@@ -84,9 +84,8 @@ def _clip(path: Path) -> None:
 @pytest.fixture(scope="module")
 def stand_ins(tmp_path_factory) -> dict[str, str]:
     """Hub ids / paths in the docs -> local stand-ins of the same format."""
-    from soccermaster_hf.utils.shared import find_shared_dir
-
     from soccermaster_hf.synth.generate import SynthConfig, generate_dataset
+    from soccermaster_hf.utils.shared import find_shared_dir
 
     root = tmp_path_factory.mktemp("stand_ins")
     _tiny_siglip(root / "siglip")

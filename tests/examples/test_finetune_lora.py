@@ -6,8 +6,6 @@ from pathlib import Path
 import pytest
 import torch
 
-from soccermaster_hf.training.pretrain import TrainingArguments, _config_for
-
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "finetune_lora.py"
 
 
@@ -15,10 +13,10 @@ EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "finetune_lora.py"
 @pytest.mark.parametrize("train_heads", [False, True])
 def test_lora_example_runs(tmp_path, monkeypatch, train_heads):
     monkeypatch.setenv("SOCCERMASTER_CACHE", str(tmp_path / "cache"))
-    from soccermaster_hf import SoccerMasterForPreTraining
+    from soccermaster_hf import SoccerMasterConfig, SoccerMasterForPreTraining
 
     torch.manual_seed(0)
-    config = _config_for(TrainingArguments(train_dirs=[], output_dir="", clip_length=2))
+    config = SoccerMasterConfig.from_preset("tiny", num_frames=2)
     SoccerMasterForPreTraining(config).save_pretrained(tmp_path / "base")
     spec = importlib.util.spec_from_file_location("finetune_lora", EXAMPLE)
     module = importlib.util.module_from_spec(spec)

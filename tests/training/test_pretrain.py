@@ -12,7 +12,7 @@ import torch
 from safetensors.torch import load_file
 
 from soccermaster_hf.synth.generate import SynthConfig, generate_dataset
-from soccermaster_hf.training.pretrain import DataPosition, warmup_cosine
+from soccermaster_hf.training.pretrain import DataPosition
 from soccermaster_hf.utils.io import make_staging_dir
 
 
@@ -82,10 +82,7 @@ def test_kill_and_resume_gives_the_same_weights(clips, semantic_clips, tmp_path,
         assert all(row["loss_events"] not in ("", None) for row in rows)
 
 
-def test_schedule_and_sampler():
-    schedule = warmup_cosine(warmup_steps=4, total_steps=20)
-    assert [round(schedule(s), 3) for s in range(4)] == [0.25, 0.5, 0.75, 1.0]
-    assert schedule(4) == pytest.approx(1.0) and schedule(20) == pytest.approx(1e-8, abs=1e-9)
+def test_sampler():
     position = DataPosition(5, seed=1)
     first_epoch = [position.next()[0] for _ in range(5)]
     assert sorted(first_epoch) == list(range(5))
@@ -130,3 +127,18 @@ def test_two_process_cpu_training_with_accelerate(clips, tmp_path):
     assert (tmp_path / "ddp" / "final" / "model.safetensors").is_file()
     with open(tmp_path / "ddp" / "metrics.csv") as handle:
         assert [row["step"] for row in csv.DictReader(handle)] == ["1", "2"]
+
+
+def test_learning_rate_follows_transformers_warmup_cosine(clips, tmp_path):
+    """The loop's schedule is transformers' `get_cosine_schedule_with_warmup`: linear warm-up, cosine decay to 0."""
+    import csv
+    import math
+
+    result = subprocess.run(command(clips, tmp_path / "run", steps=8, extra=("--warmup-steps", "4",
+                                                                             "--learning-rate", "1e-3")),
+                            env=ENV, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    with open(tmp_path / "run" / "metrics.csv") as handle:
+        rates = [float(row["lr_backbone"]) for row in csv.DictReader(handle)]
+    expected = [1e-3 * (s / 4 if s < 4 else 0.5 * (1 + math.cos(math.pi * (s - 4) / 4))) for s in range(1, 9)]
+    assert rates == pytest.approx(expected, rel=1e-6, abs=1e-12)

@@ -117,16 +117,10 @@ def _config_for(args: TrainingArguments):
     return SoccerMasterConfig.from_preset(args.preset, num_frames=args.clip_length)
 
 
-def warmup_cosine(warmup_steps: int, total_steps: int, floor: float = 1e-8, base: float = 1.0):
-    """Multiplier of each group's lr: linear warm-up, then cosine decay to `floor` (relative to `base`)."""
-
-    def schedule(step: int) -> float:
-        if step < warmup_steps:
-            return (step + 1) / max(warmup_steps, 1)
-        progress = (step - warmup_steps) / max(total_steps - warmup_steps, 1)
-        return floor / base + (1 - floor / base) * 0.5 * (1 + math.cos(math.pi * min(progress, 1.0)))
-
-    return schedule
+def _group_lr(optimizer, name: str) -> float:
+    """The current lr of the parameter group `name` (the first group is whichever parameter comes first, e.g. the
+    alignment scalars; groups are looked up each time since loading a state replaces the group dicts)."""
+    return next((g for g in optimizer.param_groups if g.get("name") == name), optimizer.param_groups[0])["lr"]
 
 
 class DataPosition:
@@ -255,10 +249,11 @@ def train(args: TrainingArguments) -> Path:
     """Run (or resume) training; returns the folder of the final model (`<output_dir>/final`)."""
     from accelerate import Accelerator
     from tqdm.auto import tqdm
+    from transformers import get_cosine_schedule_with_warmup
 
     from ..data.soccernet_gsr import SoccerNetGSRClips, to_model_inputs
     from ..modeling import SoccerMasterForPreTraining
-    from .optim import clip_gradients_per_module, optimizer_parameter_groups
+    from .optim import build_optimizer, clip_gradients_per_module
 
     output_dir = Path(args.output_dir)
     # refuses a foreign non-empty folder (unless overwrite) and an output inside a data folder; removes the staging
@@ -292,11 +287,11 @@ def train(args: TrainingArguments) -> Path:
     else:
         model = SoccerMasterForPreTraining(_config_for(args))
     image_size = model.config.vision_config.image_size
-    groups = optimizer_parameter_groups(model, base_lr=args.learning_rate, weight_decay=args.weight_decay)
-    optimizer = torch.optim.AdamW(groups)
+    optimizer = build_optimizer(model, args.learning_rate, args.weight_decay)
     steps_per_epoch = math.ceil(len(dataset) / (args.batch_size * accelerator.num_processes))
     warmup = args.warmup_steps if args.warmup_steps is not None else steps_per_epoch
-    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, warmup_cosine(warmup, args.max_steps))
+    # transformers' schedule: linear warm-up from 0, then cosine decay to 0 at `max_steps`
+    scheduler = get_cosine_schedule_with_warmup(optimizer, warmup, args.max_steps)
     position = DataPosition(len(dataset), args.seed)
     semantic_position = DataPosition(len(semantic), args.seed + 1) if semantic is not None else None
     step = 0
@@ -320,7 +315,8 @@ def train(args: TrainingArguments) -> Path:
         with open(log_path) as handle:
             rows = [row for row in csv.DictReader(handle) if int(row["step"]) <= step]  # drop rows past the resume
     fields = ["step", "loss", "loss_detection", "loss_keypoints", "loss_lines", "loss_events", "lr_backbone", "epoch"]
-    progress = tqdm(total=args.max_steps, initial=step, desc="training", disable=not args.progress)
+    progress = tqdm(total=args.max_steps, initial=step, desc="training",
+                    disable=not args.progress or not accelerator.is_main_process)  # one bar, on the main process
     model.train()
     while step < args.max_steps:
         for _ in range(args.gradient_accumulation_steps):
@@ -355,7 +351,7 @@ def train(args: TrainingArguments) -> Path:
         if step % args.log_every == 0 or step == args.max_steps:
             terms = {k: float(v.detach()) for k, v in outputs.loss_dict.items() if not k.startswith("detection/")}
             rows.append({"step": step, "loss": float(outputs.loss.detach()), "epoch": position.epoch,
-                         "lr_backbone": optimizer.param_groups[0]["lr"],
+                         "lr_backbone": _group_lr(optimizer, "backbone"),
                          **{k: terms.get(k, "") for k in ("loss_detection", "loss_keypoints", "loss_lines",
                                                           "loss_events")}})
             progress.set_postfix(loss=f"{float(outputs.loss.detach()):.3f}")
@@ -416,4 +412,4 @@ def publish(folder: Path, repo_id: str, local_dir: str | None = None, token: str
     return push_hub_folder(folder, repo_id, token=token, commit_message="soccermaster_hf pre-training")
 
 
-__all__ = ["PRESETS", "DataPosition", "TrainingArguments", "train", "warmup_cosine"]
+__all__ = ["PRESETS", "DataPosition", "TrainingArguments", "train"]
