@@ -39,7 +39,7 @@ def clip(batch: int = 1, frames: int = 2) -> torch.Tensor:
     return torch.randn(batch, frames, 3, VISION["image_size"], VISION["image_size"])
 
 
-def detection_labels(num: int):
+def detection_labels(num: int = 1):
     return [{"class_labels": torch.tensor([0, 0]), "boxes": torch.tensor([[0.3, 0.4, 0.1, 0.2], [0.7, 0.6, 0.1, 0.25]]),
              "roles": ["player", "goalkeeper"], "jerseys": [7, None], "teams": ["left", "right"]}
             for _ in range(num)]

@@ -9,7 +9,6 @@ from transformers import pipeline
 from soccermaster_hf import (
     ROLE_NAMES,
     TEAM_NAMES,
-    SoccerMasterConfig,
     SoccerMasterForObjectDetection,
     SoccerMasterForPitchRegistration,
     SoccerMasterForPreTraining,
@@ -21,26 +20,7 @@ from soccermaster_hf.modeling import retrieval_accuracy
 from soccermaster_hf.modeling.loss_soccermaster import jersey_targets, prepare_detection_labels
 from soccermaster_hf.training import clip_gradients_per_module, optimizer_parameter_groups
 
-VISION = {"hidden_size": 32, "intermediate_size": 64, "num_hidden_layers": 3, "num_attention_heads": 4,
-          "image_size": 32, "patch_size": 8, "num_frames": 2, "temporal_start_layer": 2}
-DETECTION = {"hidden_size": 32, "num_queries": 6, "decoder_ffn_dim": 64, "encoder_ffn_dim": 64}
-PITCH = {"stage_channels": [32, 16, 16], "num_keypoints": 57, "num_lines": 23}
-TEXT = {"model_type": "siglip_text_model", "hidden_size": 32, "intermediate_size": 64, "num_hidden_layers": 1,
-        "num_attention_heads": 2, "vocab_size": 64, "max_position_embeddings": 16}
-
-
-def tiny_config(**overrides) -> SoccerMasterConfig:
-    kwargs = {"vision_config": dict(VISION), "detection_config": dict(DETECTION), "pitch_config": dict(PITCH),
-              "event_config": {"num_layers": 1}}
-    kwargs.update(overrides)
-    return SoccerMasterConfig(**kwargs)
-
-
-def detection_labels(num: int = 1):
-    return [{"class_labels": torch.tensor([0, 0]),
-             "boxes": torch.tensor([[0.3, 0.4, 0.1, 0.2], [0.7, 0.6, 0.1, 0.25]]),
-             "roles": ["player", "goalkeeper"], "jerseys": [7, None], "teams": ["left", "right"]}
-            for _ in range(num)]
+from .tester import DETECTION, TEXT, VISION, detection_labels, tiny_config
 
 
 def train(model, step_fn, steps: int, lr: float) -> list[float]:

@@ -2,10 +2,11 @@
 
 import pytest
 import torch
-from test_heads import DETECTION, detection_labels, pitch_label, tiny_config, train
 
 from soccermaster_hf import SoccerMasterConfig, SoccerMasterForObjectDetection, SoccerMasterForPitchRegistration
 from soccermaster_hf.modeling.modeling_soccermaster_pitch import heatmap_cross_entropy
+
+from .test_heads import DETECTION, detection_labels, pitch_label, tiny_config, train
 
 TWO_STAGE = {**DETECTION, "two_stage": True, "decoder_layers": 2}
 
