@@ -230,7 +230,7 @@ def test_parameter_names_follow_siglip(tiny_vision_config):
 
 
 def test_fused_cpu_inference_path_matches_reference(randomized_vision_model):
-    from soccermaster_hf.modeling import modeling_soccermaster as module
+    from soccermaster_hf.modeling import cpu_kernels_soccermaster as module
 
     model = randomized_vision_model
     pixels = video()
@@ -281,7 +281,7 @@ def test_no_split_modules_name_real_modules_and_drive_device_maps(tiny_vision_co
 
 
 def test_auto_kernel_choice_depends_on_width():
-    from soccermaster_hf.modeling.modeling_soccermaster import FUSED_CPU_MAX_WIDTH
+    from soccermaster_hf.modeling.cpu_kernels_soccermaster import FUSED_CPU_MAX_WIDTH
 
     wide = SoccerMasterVisionModel(SoccerMasterVisionConfig(
         hidden_size=FUSED_CPU_MAX_WIDTH + 16, intermediate_size=64, num_hidden_layers=1, num_attention_heads=4,

@@ -37,6 +37,7 @@ from transformers.utils import ModelOutput, TransformersKwargs
 from transformers.utils.output_capturing import OutputRecorder, capture_outputs
 
 from .configuration_soccermaster import SoccerMasterConfig, SoccerMasterVisionConfig
+from .cpu_kernels_soccermaster import fused_linear, packed_weight, use_fused_cpu_path
 
 
 @dataclass
@@ -169,71 +170,6 @@ def _temporal_attentions_follow_attentions(forward: Callable) -> Callable:
     return wrapper
 
 
-_MKLDNN_LINEAR = getattr(torch.ops.mkldnn, "_linear_pointwise", None) if hasattr(torch.ops, "mkldnn") else None
-FUSED_CPU_MAX_WIDTH = 512
-
-
-def _use_fused_cpu_path(module: nn.Module, hidden_states: torch.Tensor) -> bool:
-    """Whether to run a layer through oneDNN's fused linear kernels (CPU inference only).
-
-    The fast path packs the weights once (re-packed whenever a weight changes) and fuses the bias, the GELU and the
-    residual additions into the matrix multiplications, as PyTorch's own compiler does for frozen CPU graphs. It is
-    used only without autograd, on CPU float32/bfloat16 tensors, when every projection is a plain `nn.Linear` (so a
-    PEFT/LoRA-wrapped or quantised layer always takes the reference path), and when not compiling.
-    """
-    if torch.compiler.is_compiling():
-        return False  # the compiler fuses on its own; the oneDNN probes below would break the graph
-    mode = module.fused_cpu_inference
-    if mode == "auto":
-        # Measured on a 2-core AVX-512 CPU (benchmarks/backbone_speed.py): the fused kernels win at width 192
-        # (0.91-0.94 of SigLIP's time vs 0.96-1.01 for the reference path) and lose at width 768, where plain MKL
-        # products are already near peak (0.98 vs 0.94). Above this width the reference path is used.
-        mode = hidden_states.shape[-1] <= FUSED_CPU_MAX_WIDTH
-    return (
-        _MKLDNN_LINEAR is not None
-        and bool(mode)
-        and not torch.is_grad_enabled()
-        and hidden_states.device.type == "cpu"
-        and hidden_states.dtype in (torch.float32, torch.bfloat16)
-        and torch.backends.mkldnn.is_available()
-    )
-
-
-def _packed_weight(owner: nn.Module, cache_name: str, linears: tuple[nn.Module, ...]) -> tuple | None:
-    """oneDNN-packed (concatenated) weight and bias of `linears`, cached on `owner` and keyed on the weights' versions.
-
-    Returns `None` if any module is not a plain `nn.Linear` (e.g. wrapped by PEFT), so callers fall back.
-    """
-    if any(type(linear) is not nn.Linear or linear.weight.is_meta or hasattr(linear, "_hf_hook") for linear in linears):
-        return None  # PEFT-wrapped, quantised, or offloaded by accelerate (weights arrive in the module's own hook)
-    key = tuple((linear.weight.data_ptr(), linear.weight._version, linear.weight.dtype,
-                 None if linear.bias is None else (linear.bias.data_ptr(), linear.bias._version)) for linear in linears)
-    cached = owner.__dict__.get(cache_name)
-    if cached is not None and cached[0] == key:
-        return cached[1], cached[2]
-    weight = torch.cat([linear.weight.detach() for linear in linears]) if len(linears) > 1 else linears[0].weight.detach()
-    if any(linear.bias is None for linear in linears):
-        bias = None
-    else:
-        bias = torch.cat([linear.bias.detach() for linear in linears]) if len(linears) > 1 else linears[0].bias.detach()
-    packed = torch.ops.mkldnn._reorder_linear_weight(weight.contiguous(), None)
-    owner.__dict__[cache_name] = (key, packed, bias)
-    return packed, bias
-
-
-def _fused_linear(x: torch.Tensor, packed: tuple, activation: str = "none", residual: torch.Tensor | None = None):
-    """`activation(x @ W.T + b)` or `x @ W.T + b + residual` with oneDNN's fused kernels (`packed` from above)."""
-    weight, bias = packed
-    flat = x.reshape(-1, x.shape[-1])
-    if residual is not None:
-        out = _MKLDNN_LINEAR.binary(flat, residual.reshape(-1, residual.shape[-1]), weight, bias, "add")
-    elif activation == "gelu_tanh":
-        out = _MKLDNN_LINEAR(flat, weight, bias, "gelu", [], "tanh")
-    else:
-        out = _MKLDNN_LINEAR(flat, weight, bias, "none", [], "")
-    return out.view(*x.shape[:-1], out.shape[-1])
-
-
 class SoccerMasterAttention(nn.Module):
     """Multi-head self-attention with separate `q_proj`, `k_proj`, `v_proj`, `out_proj` (SigLIP's layout).
 
@@ -272,12 +208,12 @@ class SoccerMasterAttention(nn.Module):
         input_shape = hidden_states.shape[:-1]
         # (batch, seq, hidden) -> (batch, heads, seq, head_dim)
         hidden_shape = (*input_shape, self.num_heads, self.head_dim)
-        fused = _use_fused_cpu_path(self, hidden_states)
-        packed_qkv = _packed_weight(self, "_packed_qkv", (self.q_proj, self.k_proj, self.v_proj)) if fused else None
-        packed_out = _packed_weight(self, "_packed_out", (self.out_proj,)) if packed_qkv is not None else None
+        fused = use_fused_cpu_path(self, hidden_states)
+        packed_qkv = packed_weight(self, "_packed_qkv", (self.q_proj, self.k_proj, self.v_proj)) if fused else None
+        packed_out = packed_weight(self, "_packed_out", (self.out_proj,)) if packed_qkv is not None else None
         if packed_qkv is not None and packed_out is not None:
             # one (tokens, 3 * hidden) product, split into views
-            queries, keys, values = _fused_linear(hidden_states, packed_qkv).split(self.embed_dim, dim=-1)
+            queries, keys, values = fused_linear(hidden_states, packed_qkv).split(self.embed_dim, dim=-1)
             queries = queries.reshape(hidden_shape).transpose(1, 2)
             keys = keys.reshape(hidden_shape).transpose(1, 2)
             values = values.reshape(hidden_shape).transpose(1, 2)
@@ -306,7 +242,7 @@ class SoccerMasterAttention(nn.Module):
         # (batch, seq, heads, head_dim) -> (batch, seq, hidden)
         attn_output = attn_output.reshape(*input_shape, self.embed_dim)
         if packed_out is not None:
-            attn_output = _fused_linear(attn_output, packed_out, residual=residual)
+            attn_output = fused_linear(attn_output, packed_out, residual=residual)
         else:
             attn_output = self.out_proj(attn_output)
             if residual is not None:
@@ -327,12 +263,12 @@ class SoccerMasterMLP(nn.Module):
 
     def forward(self, hidden_states: torch.Tensor, residual: torch.Tensor | None = None) -> torch.Tensor:
         """`fc2(act(fc1(x)))`, plus `residual` when given (fused into `fc2` on the CPU inference path)."""
-        if self.hidden_act == "gelu_pytorch_tanh" and _use_fused_cpu_path(self, hidden_states):
-            packed_fc1 = _packed_weight(self, "_packed_fc1", (self.fc1,))
-            packed_fc2 = _packed_weight(self, "_packed_fc2", (self.fc2,))
+        if self.hidden_act == "gelu_pytorch_tanh" and use_fused_cpu_path(self, hidden_states):
+            packed_fc1 = packed_weight(self, "_packed_fc1", (self.fc1,))
+            packed_fc2 = packed_weight(self, "_packed_fc2", (self.fc2,))
             if packed_fc1 is not None and packed_fc2 is not None:
-                intermediate = _fused_linear(hidden_states, packed_fc1, activation="gelu_tanh")
-                return _fused_linear(intermediate, packed_fc2, residual=residual)
+                intermediate = fused_linear(hidden_states, packed_fc1, activation="gelu_tanh")
+                return fused_linear(intermediate, packed_fc2, residual=residual)
         output = self.fc2(self.activation_fn(self.fc1(hidden_states)))
         return output if residual is None else residual + output
 
@@ -478,7 +414,7 @@ class SoccerMasterPreTrainedModel(PreTrainedModel):
         return states.reshape(*leading, *states.shape[-2:]), outputs
 
     def set_fused_cpu_inference(self, enabled: bool | str = True) -> None:
-        """Choose the oneDNN fused-kernel path for CPU inference (see `_use_fused_cpu_path`): `True`, `False` or
+        """Choose the oneDNN fused-kernel path for CPU inference (see `use_fused_cpu_path`): `True`, `False` or
         `"auto"` (the default: fused only for widths up to `FUSED_CPU_MAX_WIDTH`, where it was measured faster).
 
         Both paths compute the same function (equal within float rounding, tested); disabling is useful to compare

@@ -1,0 +1,1 @@
+../../modeling/cpu_kernels_soccermaster.py
