@@ -1,0 +1,196 @@
+"""Datasets speed: build throughput (records/s) and streaming read throughput (clips/s decoded to model inputs, 1 and
+2 DataLoader workers) of the 🤗 datasets path against reading the raw folders directly, side by side in one run.
+
+    python benchmarks/datasets_speed.py [--clips 4] [--frames 64] [--size 960x540] [--clip-length 8] [--rounds 2]
+
+A SoccerSynth folder is generated first (real SkillCorner tracking by default). Build: `write_dataset` for the gsr /
+snmot / synth formats (synth includes encoding every clip to MP4) and, when shared/ has it, the real SoccerNet-v2
+classification file, against constructing the raw reader (`SoccerNetGSRClips`: parsing the same label files). Read: every spatial
+clip decoded and turned into `SoccerMasterForPreTraining` inputs through a `DataLoader`, from
+
+* raw: `SoccerNetGSRClips` (JPEG frames) + `to_model_inputs`;
+* gsr dataset: the Parquet records streamed with `load_dataset(..., streaming=True)` + `SpatialCollate` (frames read
+  from the same JPEG files);
+* synth dataset: the same with the frames decoded from the dataset's own MP4 files (native size, and stored
+  downscaled to the training frame size with `--video-max-size`);
+
+and the semantic 1-fps clips from `SemanticClips` against the synth dataset's semantic config. Candidates are
+interleaved, each measured `--rounds` times; every measurement is printed, then the median.
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import os
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("HF_DATASETS_DISABLE_PROGRESS_BARS", "1")
+
+import torch  # noqa: E402
+
+
+def _loader_rate(dataset, collate, workers: int) -> tuple[float, int]:
+    loader = torch.utils.data.DataLoader(dataset, batch_size=1, num_workers=workers, collate_fn=collate,
+                                         persistent_workers=False)
+    start = time.perf_counter()
+    count = 0
+    for batch in loader:
+        count += batch[next(iter(batch))].shape[0]
+    return count / (time.perf_counter() - start), count
+
+
+def _raw_collate(samples, size):
+    from soccermaster_hf.data.soccernet_gsr import to_model_inputs
+
+    return to_model_inputs(samples, size)
+
+
+def _raw_semantic_collate(samples, size):
+    from soccermaster_hf.data.semantic import to_semantic_inputs
+
+    return to_semantic_inputs(samples, size)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--clips", type=int, default=4)
+    parser.add_argument("--frames", type=int, default=64)
+    parser.add_argument("--size", default="960x540")
+    parser.add_argument("--clip-length", type=int, default=8)
+    parser.add_argument("--max-frame-size", type=int, default=480)
+    parser.add_argument("--image-size", type=int, default=224)
+    parser.add_argument("--semantic-clips", type=int, default=8)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--tracking", default="skillcorner",
+                        help="SoccerSynth tracking source (procedural: faster, fewer events).")
+    parser.add_argument("--max-shard-size", default="100KB", help="Small, so that there are shards for 2 workers.")
+    args = parser.parse_args()
+    width, height = (int(v) for v in args.size.split("x"))
+
+    import datasets
+
+    from soccermaster_hf.data.semantic import SemanticClips
+    from soccermaster_hf.data.soccernet_gsr import SoccerNetGSRClips
+    from soccermaster_hf.datasets import (
+        GSRBuilder,
+        SemanticCollate,
+        SNMOTBuilder,
+        SpatialCollate,
+        SpatialDecoder,
+        SynthBuilder,
+        UniSoccerBuilder,
+        write_dataset,
+    )
+    from soccermaster_hf.synth.generate import SynthConfig, generate_dataset
+    from soccermaster_hf.utils.shared import shared_path
+
+    work = Path(tempfile.mkdtemp(prefix="datasets-speed-"))
+    synth = work / "synth"
+    start = time.perf_counter()
+    generate_dataset(synth, SynthConfig(clips=args.clips, frames=args.frames, seed=0, width=width, height=height,
+                                        tracking=args.tracking, semantic_clips=args.semantic_clips), progress=False)
+    print(f"SoccerSynth: {args.clips} clips x {args.frames} frames at {width}x{height} + {args.semantic_clips} "
+          f"semantic clips in {time.perf_counter() - start:.1f} s ({work}); torch threads {torch.get_num_threads()}")
+
+    # ---- build -------------------------------------------------------------------------------------------------
+    print("\nbuild (records/s; one record = a clip of "
+          f"{args.clip_length} frames / a 1-fps window)                 run 1      run 2   ...")
+    builds = {"raw reader: SoccerNetGSRClips(...) (parse only)": lambda out: len(
+        SoccerNetGSRClips(synth, clip_length=args.clip_length).windows)}
+    for name, make in (("gsr", lambda: GSRBuilder(synth, clip_length=args.clip_length)),
+                       ("snmot", lambda: SNMOTBuilder(synth, clip_length=args.clip_length)),
+                       ("synth (+ MP4 encoding)", lambda: SynthBuilder(synth, clip_length=args.clip_length))):
+        builds[f"write_dataset --format {name}"] = functools.partial(
+            lambda out, make: sum(v["num_records"] for c in write_dataset(
+                make(), out, max_shard_size=args.max_shard_size, log=None)["configs"].values() for v in c["splits"].values()),
+            make=make)
+    real = shared_path("data", "real", "event_labels", "soccernet_v2_classification_valid.json")
+    if real is not None:
+        builds["write_dataset --format unisoccer (real SN-v2 valid)"] = lambda out: sum(
+            v["num_records"] for v in write_dataset(UniSoccerBuilder(real), out, max_shard_size="10MB",
+                                                    log=None)["configs"]["semantic"]["splits"].values())
+    rates: dict[str, list[float]] = {name: [] for name in builds}
+    for round_index in range(args.rounds):
+        for name, build in builds.items():
+            out = work / f"build-{abs(hash(name))}-{round_index}"
+            start = time.perf_counter()
+            count = build(out)
+            rates[name].append(count / (time.perf_counter() - start))
+    for name, values in rates.items():
+        print(f"  {name:<58} " + "  ".join(f"{v:9.1f}" for v in values) + f"   median {statistics.median(values):9.1f}")
+
+    # ---- read ----------------------------------------------------------------------------------------------------
+    gsr_out, synth_out, small_out = work / "read-gsr", work / "read-synth", work / "read-synth-small"
+    shard = args.max_shard_size
+    write_dataset(GSRBuilder(synth, clip_length=args.clip_length), gsr_out, max_shard_size=shard, log=None)
+    write_dataset(SynthBuilder(synth, clip_length=args.clip_length), synth_out, max_shard_size=shard, log=None)
+    write_dataset(SynthBuilder(synth, clip_length=args.clip_length, video_max_size=args.max_frame_size), small_out,
+                  max_shard_size=shard, log=None)
+    semantic_out = work / "read-semantic"  # semantic records are small: small shards, so 2 workers get some each
+    write_dataset(SynthBuilder(synth, clip_length=args.clip_length), semantic_out, max_shard_size="1KB", log=None)
+    size, max_size = args.image_size, args.max_frame_size
+    raw = SoccerNetGSRClips(synth, clip_length=args.clip_length, max_size=max_size)
+    raw_semantic = SemanticClips(synth, num_frames=30)
+    candidates = {
+        "raw folders: SoccerNetGSRClips + to_model_inputs": (
+            lambda: raw, functools.partial(_raw_collate, size=size)),
+        "gsr dataset, streaming (JPEG frames) + SpatialCollate": (
+            lambda: datasets.load_dataset(str(gsr_out), "spatial", split="train", streaming=True),
+            SpatialCollate(size, synth, max_size=max_size)),
+        "synth dataset, streaming (MP4 frames) + SpatialCollate": (
+            lambda: datasets.load_dataset(str(synth_out), "spatial", split="train", streaming=True),
+            SpatialCollate(size, synth_out, max_size=max_size)),
+        f"synth dataset, videos stored at <= {max_size} px": (
+            lambda: datasets.load_dataset(str(small_out), "spatial", split="train", streaming=True),
+            SpatialCollate(size, small_out, max_size=max_size)),
+        "raw semantic: SemanticClips + to_semantic_inputs": (
+            lambda: raw_semantic, functools.partial(_raw_semantic_collate, size=size)),
+        "synth dataset semantic, streaming + SemanticCollate": (
+            lambda: datasets.load_dataset(str(semantic_out), "semantic", split="train", streaming=True),
+            SemanticCollate(size, semantic_out, num_frames=30)),
+    }
+    shards = datasets.load_dataset(str(synth_out), "spatial", split="train", streaming=True).num_shards
+    semantic_shards = datasets.load_dataset(str(semantic_out), "semantic", split="train", streaming=True).num_shards
+    # per-clip decode time, interleaved clip by clip, minimum over the rounds (robust to a noisy shared machine)
+    decoders = {
+        "raw folders: SoccerNetGSRClips[i]": (lambda i: raw[i], None),
+        "gsr dataset: SpatialDecoder(record) (JPEG frames)": (SpatialDecoder(synth, max_size=max_size), gsr_out),
+        "synth dataset: SpatialDecoder(record) (MP4 frames)": (SpatialDecoder(synth_out, max_size=max_size),
+                                                                synth_out),
+        f"synth dataset, videos stored at <= {max_size} px": (SpatialDecoder(small_out, max_size=max_size),
+                                                             small_out),
+    }
+    tables = {name: datasets.load_dataset(str(folder), "spatial", split="train").to_list()
+              for name, (_, folder) in decoders.items() if folder is not None}
+    minima: dict[str, list[float]] = {name: [float("inf")] * len(raw) for name in decoders}
+    for _ in range(args.rounds):
+        for index in range(len(raw)):
+            for name, (decode, folder) in decoders.items():
+                start = time.perf_counter()
+                decode(tables[name][index] if folder is not None else index)
+                minima[name][index] = min(minima[name][index], time.perf_counter() - start)
+    print(f"\ndecode one clip to the reader's sample dict (ms per clip, per-clip minimum of {args.rounds} rounds)")
+    for name, values in minima.items():
+        print(f"  {name:<58} {1000 * sum(values) / len(values):8.1f}")
+
+    print(f"\nread (clips/s decoded to model inputs at {size}x{size}, frames downscaled to <= {max_size} px; "
+          f"{len(raw)} spatial clips in {shards} shards, {len(raw_semantic)} semantic clips of 30 frames in "
+          f"{semantic_shards} shards)")
+    for workers in (1, 2):
+        measured: dict[str, list[float]] = {name: [] for name in candidates}
+        for _ in range(args.rounds):
+            for name, (make, collate) in candidates.items():
+                rate, _ = _loader_rate(make(), collate, workers)
+                measured[name].append(rate)
+        print(f"  {workers} DataLoader worker{'s' if workers > 1 else ''}")
+        for name, values in measured.items():
+            print(f"    {name:<56} " + "  ".join(f"{v:8.2f}" for v in values) +
+                  f"   median {statistics.median(values):8.2f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,420 @@
+"""From records to the model inputs the training loop uses: decoders, collates, torch datasets, a resumable stream.
+
+* :class:`SpatialDecoder` turns a spatial record into exactly the sample dict of
+  :class:`~soccermaster_hf.data.soccernet_gsr.SoccerNetGSRClips` (frames in [0, 1], boxes x0 y0 x1 y1 in pixels of
+  the possibly downscaled frame, roles / jerseys / teams / track ids, pitch-line endpoints, keypoints, validity
+  masks): the records' line endpoints were computed at build time by the reader's own rule, so a record built from a
+  clip gives the reader's labels bit for bit. Frames are read from the record's image files or decoded from its video.
+* :class:`SemanticDecoder` turns a semantic record into the sample dict of
+  :class:`~soccermaster_hf.data.semantic.SemanticClips` (`frames`, `label`, `text`), sampling the record's window
+  with the video processor's 1-fps rule.
+* :class:`SpatialCollate` / :class:`SemanticCollate` batch records into the inputs of `SoccerMasterForPreTraining`
+  (:func:`~soccermaster_hf.data.soccernet_gsr.to_model_inputs` / :func:`~soccermaster_hf.data.semantic.to_semantic_inputs`);
+  use them as a `DataLoader`'s ``collate_fn`` over a map-style or streaming `datasets` dataset.
+* :class:`RecordClips` is a map-style torch dataset over a `datasets.Dataset` (a drop-in for the raw readers) and
+  :class:`StreamingRecords` a deterministic, resumable stream over a streaming one (its position is a small dict
+  for the training state).
+
+Relative media paths resolve against `media_root`: a local folder, or ``hf://datasets/<repo>[@revision]`` (files are
+fetched one by one with `hf_hub_download` when first needed).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from ..data.report import DataReport
+from ..data.semantic import to_semantic_inputs
+from ..data.soccernet_gsr import NUM_KEYPOINTS, NUM_LINES, to_model_inputs
+from ..modeling.configuration_soccermaster import ROLE_NAMES
+from ..processing.video_processing_soccermaster import (
+    VideoDecodingError,
+    probe_video,
+    read_video_frames,
+    sample_frame_indices,
+)
+from .features import SCHEMA_VERSION, SEMANTIC_FPS, SPATIAL
+from .video import read_frames
+from .writer import INFO_FILE
+
+BALL = ROLE_NAMES.index("ball")
+HUB_PREFIX = "hf://datasets/"
+
+
+class MediaRoot:
+    """Resolve a record's relative media path to a local file (a folder, or a Hub dataset repo)."""
+
+    def __init__(self, root: str | os.PathLike):
+        text = str(root)
+        self.repo = self.revision = None
+        if text.startswith(HUB_PREFIX):
+            self.repo, _, revision = text[len(HUB_PREFIX):].partition("@")
+            self.revision = revision or None
+        else:
+            self.folder = Path(root)
+
+    def __call__(self, relative: str) -> Path:
+        if self.repo is None:
+            return self.folder / relative
+        from huggingface_hub import hf_hub_download
+
+        return Path(hf_hub_download(self.repo, relative, repo_type="dataset", revision=self.revision))
+
+    def __repr__(self) -> str:
+        return f"MediaRoot({HUB_PREFIX}{self.repo})" if self.repo else f"MediaRoot({self.folder})"
+
+
+def _media_root(root) -> MediaRoot:
+    if root is None:
+        raise ValueError("media_root is needed to decode frames: the folder holding the source's images / videos "
+                         "(SoccerNet data is not redistributed), or the dataset folder / hf://datasets/<repo> for "
+                         "SoccerSynth.")
+    return root if isinstance(root, MediaRoot) else MediaRoot(root)
+
+
+def _to_unit_float(frames: list[np.ndarray] | np.ndarray) -> torch.Tensor:
+    """(T, H, W, 3) uint8 RGB frames -> (T, 3, H, W) float32 in [0, 1]."""
+    array = torch.as_tensor(np.ascontiguousarray(frames if isinstance(frames, np.ndarray) else np.stack(frames)))
+    return array.permute(0, 3, 1, 2).to(torch.float32).div_(255.0)  # in place: one float copy, not two
+
+
+class SpatialDecoder:
+    """A spatial record -> the sample dict of `SoccerNetGSRClips.__getitem__` (see the module docstring).
+
+    Args:
+        media_root: where the record's relative `frames[].image` / `video` paths point.
+        clip_length: frames per sample (default: the record's); a shorter record repeats its last frame (the
+            reader's rule), a longer one is cut.
+        max_size: downscale frames so their longer side is at most this (labels scaled), as the reader does.
+        report: problems met while decoding (missing or unreadable frames) are counted here.
+    """
+
+    def __init__(self, media_root, clip_length: int | None = None, max_size: int | None = None,
+                 report: DataReport | None = None):
+        self.media = _media_root(media_root)
+        self.clip_length, self.max_size = clip_length, max_size
+        self.report = report if report is not None else DataReport(source="spatial records")
+
+    def _decode(self, record: dict, frames: list[dict], full: tuple[int, int], size: tuple[int, int]) -> list:
+        """One RGB uint8 array of `size` (height, width) per frame, `None` where the frame cannot be read."""
+        import cv2
+
+        if record["video"]:
+            path = self.media(record["video"])
+            try:
+                images = read_frames(path, [frame["frame_index"] for frame in frames])
+            except (VideoDecodingError, ValueError) as error:
+                self.report.add("unreadable_video", f"{error}; frames of {record['record_id']} masked.")
+                return [None] * len(frames)
+            sources, channels = [f"{path} frame {frame['frame_index']}" for frame in frames], "rgb"
+        else:
+            images, sources, channels = [], [], "bgr"
+            for frame in frames:
+                path = self.media(frame["image"])
+                images.append(cv2.imread(str(path), cv2.IMREAD_COLOR) if path.is_file() else None)
+                sources.append(str(path))
+        out = []
+        for image, source in zip(images, sources):
+            if image is None:
+                self.report.add("unreadable_frame", f"{source}: missing or unreadable image; frame masked.")
+                out.append(None)
+                continue
+            if image.shape[:2] != full and channels == "bgr":  # (videos may be stored downscaled)
+                self.report.add("size_mismatch", f"{source}: image is {image.shape[1]}x{image.shape[0]}, the record "
+                                                 f"says {full[1]}x{full[0]}; resized.")
+            if image.shape[:2] != size:
+                image = cv2.resize(image, (size[1], size[0]), interpolation=cv2.INTER_AREA)
+            out.append(image[..., ::-1] if channels == "bgr" else image)
+        return out
+
+    @staticmethod
+    def _labels(frame: dict) -> dict:
+        athletes = frame["athletes"]
+        boxes = np.array([[x, y, x + w, y + h] for x, y, w, h in (a["bbox"] for a in athletes)],
+                         np.float32).reshape(-1, 4)
+        roles = np.array([a["role"] for a in athletes], np.int64)
+        jerseys = [-1 if a["jersey_legibility"] is not None and a["jersey_legibility"] <= 0.5 else a["jersey"]
+                   for a in athletes]  # the authors' rule: a number is a target only when legible (score > 0.5)
+        lines = np.array(frame["line_endpoints"], np.float32).reshape(NUM_LINES, 2, 2)
+        visible = np.array(frame["line_visible"], bool)
+        return {"boxes": boxes, "class_labels": (roles == BALL).astype(np.int64), "roles": roles,
+                "jerseys": np.array(jerseys, np.int64), "teams": np.array([a["team"] for a in athletes], np.int64),
+                "track_ids": np.array([a["track_id"] for a in athletes], np.int64), "lines": lines,
+                "line_visibility": visible, "has_pitch": bool(frame["has_pitch"])}
+
+    @staticmethod
+    def _keypoints(frame: dict, width: int, height: int) -> tuple[np.ndarray, np.ndarray]:
+        points, visible = np.zeros((NUM_KEYPOINTS, 2), np.float32), np.zeros(NUM_KEYPOINTS, bool)
+        for k, (x, y, shown) in enumerate(frame["keypoints"][:NUM_KEYPOINTS]):
+            if shown:
+                points[k], visible[k] = (x * (width - 1), y * (height - 1)), True
+        return points, visible
+
+    def __call__(self, record: dict) -> dict:
+        frames = record["frames"]
+        if not frames:
+            raise ValueError(f"record {record.get('record_id')!r} has no frame.")
+        length = self.clip_length or len(frames)
+        chosen = [frames[min(t, len(frames) - 1)] for t in range(length)]
+        width, height = int(record["width"]), int(record["height"])
+        scale = 1.0
+        if self.max_size and max(width, height) > self.max_size:
+            scale = self.max_size / max(width, height)
+        size = (round(height * scale), round(width * scale))
+        images = self._decode(record, chosen, (height, width), size)
+        valid = [image is not None for image in images]
+        empty = {"boxes": np.zeros((0, 4), np.float32), "lines": np.zeros((NUM_LINES, 2, 2), np.float32),
+                 "line_visibility": np.zeros(NUM_LINES, bool), "has_pitch": False,
+                 **{key: np.zeros(0, np.int64) for key in ("class_labels", "roles", "jerseys", "teams", "track_ids")}}
+        labels = [self._labels(frame) if ok else empty for frame, ok in zip(chosen, valid)]
+        has_keypoints = all(frame["has_keypoints"] for frame in frames)
+        sample = {
+            "frames": _to_unit_float([image if image is not None else np.zeros((*size, 3), np.uint8)
+                                      for image in images]),
+            "frame_valid": torch.tensor(valid),
+            "boxes": [torch.from_numpy(label["boxes"] * scale) for label in labels],
+            **{key: [torch.from_numpy(label[key]) for label in labels]
+               for key in ("class_labels", "roles", "jerseys", "teams", "track_ids")},
+            "lines": torch.from_numpy(np.stack([label["lines"] for label in labels]) * scale),
+            "line_visibility": torch.from_numpy(np.stack([label["line_visibility"] & ok
+                                                          for label, ok in zip(labels, valid)])),
+            "has_pitch": torch.tensor([label["has_pitch"] and ok for label, ok in zip(labels, valid)]),
+            "clip": record["clip"],
+            "frame_indices": torch.tensor([frame["frame_index"] for frame in chosen]),
+            "image_size": size,
+            "has_keypoints": has_keypoints,
+        }
+        if has_keypoints:
+            points, shown = zip(*(self._keypoints(frame, width, height) for frame in chosen))
+            sample["keypoints"] = torch.from_numpy(np.stack(points) * scale)
+            sample["keypoint_visibility"] = torch.from_numpy(np.stack(shown)) & torch.tensor(valid)[:, None]
+        else:
+            sample["keypoints"] = torch.zeros(length, NUM_KEYPOINTS, 2)
+            sample["keypoint_visibility"] = torch.zeros(length, NUM_KEYPOINTS, dtype=torch.bool)
+        return sample
+
+
+class SemanticDecoder:
+    """A semantic record -> the sample dict of `SemanticClips.__getitem__`: `num_frames` frames (default: the
+    record's) at 1 fps around the record's `window_center` (the video processor's semantic sampling, so a clip file's
+    window is the one `SemanticClips` takes); an undecodable video gives blank frames and label -1 (counted)."""
+
+    def __init__(self, media_root, num_frames: int | None = None, report: DataReport | None = None):
+        self.media = _media_root(media_root)
+        self.num_frames = num_frames
+        self.report = report if report is not None else DataReport(source="semantic records")
+
+    def __call__(self, record: dict) -> dict:
+        count = self.num_frames or len(record["frame_times"])
+        label = record["label"] if record["label"] is not None else -1
+        text = record["caption_anonymized"] or ""
+        try:
+            path = self.media(record["video"])
+            info = probe_video(path)
+            indices = sample_frame_indices(info.num_frames, info.fps, count, "semantic",
+                                           timestamp=record["window_center"], sampling_fps=SEMANTIC_FPS)
+            frames = read_video_frames(path, indices, info)
+        except (VideoDecodingError, OSError) as error:
+            self.report.add("unreadable_video", f"{error}; record {record['record_id']} gets label -1 (no event "
+                                                "loss).")
+            return {"frames": torch.zeros(count, 3, 64, 64), "label": -1, "text": text}
+        return {"frames": _to_unit_float(frames), "label": label, "text": text}
+
+
+class SpatialCollate:
+    """`collate_fn` for spatial records: `to_model_inputs([SpatialDecoder(record) ...], image_size)`."""
+
+    def __init__(self, image_size: int, media_root, clip_length: int | None = None, max_size: int | None = None):
+        self.image_size = image_size
+        self.decode = SpatialDecoder(media_root, clip_length, max_size)
+
+    def __call__(self, records: list[dict]) -> dict:
+        return to_model_inputs([self.decode(record) for record in records], self.image_size)
+
+
+class SemanticCollate:
+    """`collate_fn` for semantic records: `to_semantic_inputs([SemanticDecoder(record) ...], image_size)`."""
+
+    def __init__(self, image_size: int, media_root, num_frames: int | None = None):
+        self.image_size = image_size
+        self.decode = SemanticDecoder(media_root, num_frames)
+
+    def __call__(self, records: list[dict]) -> dict:
+        return to_semantic_inputs([self.decode(record) for record in records], self.image_size)
+
+
+class RecordClips(torch.utils.data.Dataset):
+    """A map-style torch dataset of decoded samples over a `datasets.Dataset` of records (a drop-in for
+    `SoccerNetGSRClips` / `SemanticClips`: same samples, `report` of the decoding problems)."""
+
+    def __init__(self, records, decoder):
+        self.records, self.decoder = records, decoder
+
+    @property
+    def report(self) -> DataReport:
+        return self.decoder.report
+
+    def __len__(self) -> int:
+        return len(self.records)
+
+    def __getitem__(self, index: int) -> dict:
+        return self.decoder(self.records[int(index)])
+
+
+class StreamingRecords:
+    """A deterministic, resumable stream over a streaming `datasets.IterableDataset` (Parquet shards).
+
+    Epoch `e` visits the shards in a permutation seeded by ``(seed, e)`` and the rows of each shard in order. With
+    `world_size` processes, process `rank` takes every `world_size`-th shard of that order when the shard count is a
+    multiple of `world_size` (as `datasets.distributed.split_dataset_by_node`), else every `world_size`-th row: the
+    processes' records are disjoint either way. :meth:`next` returns ``(item, epoch, cursor)`` (`cursor`: items this
+    process drew in the epoch, for per-sample augmentation seeds); :meth:`state_dict` is the position, and
+    :meth:`load_state_dict` continues exactly there (rows before it are read again but not decoded).
+    """
+
+    def __init__(self, stream, decoder=None, seed: int = 0, rank: int = 0, world_size: int = 1):
+        if not 0 <= rank < world_size:
+            raise ValueError(f"rank must be in [0, {world_size}), got {rank}")
+        self.stream, self.decoder = stream, decoder
+        self.num_shards = int(stream.num_shards)
+        self.seed, self.rank, self.world_size = seed, rank, world_size
+        self.epoch = self.position = self.row = self.seen = self.cursor = 0
+        self._rows = None
+
+    @property
+    def by_shard(self) -> bool:
+        return self.num_shards % self.world_size == 0
+
+    @property
+    def report(self) -> DataReport | None:
+        return getattr(self.decoder, "report", None)
+
+    def shard_order(self, epoch: int) -> list[int]:
+        generator = torch.Generator().manual_seed(self.seed * 100_003 + epoch)
+        order = torch.randperm(self.num_shards, generator=generator).tolist()
+        return order[self.rank::self.world_size] if self.by_shard else order
+
+    def _next_record(self) -> dict:
+        while True:
+            order = self.shard_order(self.epoch)
+            if self.position >= len(order):
+                if self.cursor == 0:
+                    raise ValueError(f"the stream has no record for process {self.rank} of {self.world_size}.")
+                self.epoch, self.position, self.row, self.seen, self.cursor = self.epoch + 1, 0, 0, 0, 0
+                self._rows = None
+                continue
+            if self._rows is None:
+                shard = self.stream.shard(num_shards=self.num_shards, index=order[self.position], contiguous=True)
+                self._rows = iter(shard.skip(self.row) if self.row else shard)
+            try:
+                record = next(self._rows)
+            except StopIteration:
+                self.position, self.row, self._rows = self.position + 1, 0, None
+                continue
+            self.row += 1
+            self.seen += 1
+            if self.by_shard or (self.seen - 1) % self.world_size == self.rank:
+                return record
+
+    def next(self) -> tuple[object, int, int]:
+        record = self._next_record()
+        epoch, cursor = self.epoch, self.cursor
+        self.cursor += 1
+        return (self.decoder(record) if self.decoder is not None else record), epoch, cursor
+
+    def __iter__(self):
+        while True:
+            yield self.next()
+
+    def state_dict(self) -> dict:
+        return {"epoch": self.epoch, "position": self.position, "row": self.row, "seen": self.seen,
+                "cursor": self.cursor, "num_shards": self.num_shards, "seed": self.seed,
+                "world_size": self.world_size, "rank": self.rank}
+
+    def load_state_dict(self, state: dict) -> None:
+        for key in ("num_shards", "seed", "world_size", "rank"):
+            if int(state.get(key, getattr(self, key))) != getattr(self, key):
+                raise ValueError(f"cannot resume this stream: the saved position has {key} = {state.get(key)}, the "
+                                 f"stream {getattr(self, key)}.")
+        for key in ("epoch", "position", "row", "seen", "cursor"):
+            setattr(self, key, int(state[key]))
+        self._rows = None
+
+
+@dataclass
+class Records:
+    """A loaded dataset: `dataset` (`datasets.Dataset` or `IterableDataset`), its `meta/info.json`, the config and
+    the media root its records' paths point into (`None` when the user's copy of the source is needed)."""
+
+    dataset: object
+    info: dict
+    config: str
+    media_root: str | None
+
+
+def read_info(source: str | os.PathLike, revision: str | None = None) -> dict:
+    """`meta/info.json` of a dataset folder or Hub repo; refuses another major schema version."""
+    folder = Path(source)
+    if folder.is_dir():
+        path = folder / INFO_FILE
+        if not path.is_file():
+            raise FileNotFoundError(f"{folder}: not a dataset built by `soccermaster dataset build` (no {INFO_FILE}).")
+    else:
+        from huggingface_hub import hf_hub_download
+
+        path = Path(hf_hub_download(str(source), INFO_FILE, repo_type="dataset", revision=revision))
+    try:
+        info = json.loads(path.read_text(encoding="utf-8"))
+        major = str(info["schema_version"]).split(".")[0]
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        raise ValueError(f"{path}: unreadable dataset info ({type(error).__name__}: {error}).") from None
+    if major != SCHEMA_VERSION.split(".")[0]:
+        raise ValueError(f"{path}: schema version {info['schema_version']}, this package reads {SCHEMA_VERSION}.")
+    return info
+
+
+def load_records(source: str | os.PathLike, config: str | None = None, split: str = "train", *,
+                 streaming: bool = False, media_root=None, revision: str | None = None) -> Records:
+    """Load a built dataset (a folder or a Hub id) with `datasets.load_dataset`; the media root defaults to the
+    dataset itself for SoccerSynth and must be given (your copy of the source) otherwise."""
+    import datasets
+
+    info = read_info(source, revision)
+    config = config or next(iter(info["configs"]))
+    if config not in info["configs"]:
+        raise ValueError(f"{source}: no config {config!r} (has {', '.join(info['configs'])}).")
+    dataset = datasets.load_dataset(str(source), config, split=split, streaming=streaming, revision=revision)
+    if media_root is None and info.get("media_root") == "dataset":
+        media_root = str(source) if Path(source).is_dir() else f"{HUB_PREFIX}{source}" + (
+            f"@{revision}" if revision else "")
+    return Records(dataset, info, config, str(media_root) if media_root is not None else None)
+
+
+def open_clips(source: str | os.PathLike, config: str | None = None, split: str = "train", *, streaming: bool = False,
+               media_root=None, clip_length: int | None = None, max_size: int | None = None,
+               num_frames: int | None = None, seed: int = 0, rank: int = 0, world_size: int = 1):
+    """Decoded samples of a built dataset for training: a :class:`RecordClips` (map-style) or, with `streaming`, a
+    :class:`StreamingRecords`; spatial configs decode with :class:`SpatialDecoder`, semantic ones with
+    :class:`SemanticDecoder`. The result carries the dataset's `info` (meta/info.json) and `num_records` of the
+    split (a stream has no `len`: use it for schedules)."""
+    records = load_records(source, config, split, streaming=streaming, media_root=media_root)
+    if records.config == SPATIAL:
+        decoder = SpatialDecoder(records.media_root, clip_length, max_size)
+    else:
+        decoder = SemanticDecoder(records.media_root, num_frames)
+    decoder.report.source = f"{source} ({records.config}/{split})"
+    clips = StreamingRecords(records.dataset, decoder, seed, rank, world_size) if streaming else \
+        RecordClips(records.dataset, decoder)
+    clips.info = records.info
+    clips.num_records = int(records.info["configs"][records.config]["splits"].get(split, {}).get("num_records", 0))
+    return clips
+
+
+__all__ = ["MediaRoot", "RecordClips", "Records", "SemanticCollate", "SemanticDecoder", "SpatialCollate",
+           "SpatialDecoder", "StreamingRecords", "load_records", "open_clips", "read_info"]
