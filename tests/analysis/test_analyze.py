@@ -25,16 +25,21 @@ def frames_dir(tmp_path_factory):
 def test_pipeline_writes_every_output(frames_dir, tmp_path):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the untrained-model warning
-        summary = analyze(str(frames_dir), None, tmp_path / "out", threshold=0.0, batch_size=4, progress=False)
-    for name in ("overlay.mp4", "minimap.mp4", "minimap.png", "predictions.json", "summary.json", "overlay_last.png"):
+        summary = analyze(str(frames_dir), None, tmp_path / "out", threshold=0.0, batch_size=4, progress=False,
+                          tracker="hungarian")
+    for name in ("overlay.mp4", "minimap.mp4", "minimap.png", "SNGS-001.json", "SNMOT-001.txt", "summary.json",
+                 "overlay_last.png"):
         assert (tmp_path / "out" / name).is_file(), name
     assert summary["frames"] == 6 and len(summary["per_frame"]) == 6 and len(summary["events"]) == 3
-    predictions = json.loads((tmp_path / "out" / "predictions.json").read_text())["predictions"]
-    assert predictions
-    first = predictions[0]
-    assert len(first["image_id"]) == 10 and first["supercategory"] == "object" and first["category_id"] == 1
-    assert set(first["bbox_pitch"]) == {f"{c}_bottom_{s}" for c in "xy" for s in ("left", "middle", "right")}
-    assert set(first["attributes"]) == {"role", "jersey", "team"}
+    # the GSR file of the clip (its ground truth's name and image ids): only athletes with a camera are scorable
+    written = json.loads((tmp_path / "out" / "SNGS-001.json").read_text())
+    assert written["info"]["version"] and isinstance(written["predictions"], list)
+    for record in written["predictions"]:
+        assert record["image_id"].startswith("1001") and record["supercategory"] == "object"
+        assert all(isinstance(v, float) for v in record["bbox_pitch"].values())
+    rows = (tmp_path / "out" / "SNMOT-001.txt").read_text().splitlines()
+    assert rows and all(len(row.split(",")) == 10 for row in rows) and rows[0].startswith("1,")
+    assert summary["tracks"] == len({row.split(",")[1] for row in rows})
     assert cv2.imread(str(tmp_path / "out" / "overlay_last.png")).shape == (180, 320, 3)
 
 
@@ -74,16 +79,17 @@ def test_clear_errors(tmp_path, capsys):
 def test_bf16_backbone_matches_fp32(frames_dir, tmp_path):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        full = analyze(str(frames_dir), None, tmp_path / "fp32", batch_size=2, progress=False, precision="fp32")
-        half = analyze(str(frames_dir), None, tmp_path / "bf16", batch_size=2, progress=False, precision="bf16")
+        full = analyze(str(frames_dir), None, tmp_path / "fp32", batch_size=2, progress=False, precision="fp32",
+                       tracker="hungarian")
+        half = analyze(str(frames_dir), None, tmp_path / "bf16", batch_size=2, progress=False, precision="bf16",
+                       tracker="hungarian")
     assert full["backbone_precision"] == "float32" and half["backbone_precision"] == "bfloat16"
     boxes = {}
     for name in ("fp32", "bf16"):
-        predictions = json.loads((tmp_path / name / "predictions.json").read_text())["predictions"]
         boxes[name] = {}
-        for p in predictions:
-            b = p["bbox_image"]
-            boxes[name].setdefault(p["image_id"], []).append([b["x"], b["y"], b["x"] + b["w"], b["y"] + b["h"]])
+        for row in (tmp_path / name / "SNMOT-001.txt").read_text().splitlines():
+            frame, _, x, y, w, h = (float(v) for v in row.split(",")[:6])
+            boxes[name].setdefault(frame, []).append([x, y, x + w, y + h])
     # same athletes per frame within one, and every confident fp32 box has a bf16 twin (IoU >= 0.7)
     for image_id, reference in boxes["fp32"].items():
         other = boxes["bf16"].get(image_id, [])

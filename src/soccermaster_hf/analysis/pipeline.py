@@ -1,13 +1,17 @@
 """The main job: a match clip in, athletes with identities, a calibrated camera, a minimap and events out.
 
-Per frame: the detection head gives athletes (box, role, team, jersey); a Hungarian association on IoU and on the
-cosine similarity of the decoder's query embeddings links them across frames (a simple baseline until the tracking
-issue); the pitch heads give keypoints and line endpoints that the geometry solver turns into a camera; athletes are
-projected onto the pitch through the bottom-centre of their boxes. Per clip: the event head on the clip's F_sem.
+Per frame: the detection head gives athletes (box, role, team, jersey, decoder embedding); a tracker (`--tracker`:
+ByteTrack from the `trackers` library, the MOTIP ID decoder, or the Hungarian IoU + cosine baseline) links them
+across frames; the pitch heads give keypoints and line endpoints that the geometry solver turns into a camera; athletes
+are projected onto the pitch through the bottom edge of their boxes. Per clip: roles and jerseys by tracklet vote,
+teams by clustering the athletes' torso colours (left / right from the pitch positions), and the event head on the
+clip's F_sem.
 
 Writes to `--out`: `overlay.mp4` (boxes, ids, role/jersey labels in team colours, projected pitch lines),
-`minimap.mp4` and `minimap.png` (last frame), `predictions.json` (SoccerNet-GSR challenge submission format) and
-`summary.json`; prints a short table.
+`minimap.mp4` and `minimap.png` (last frame), `SNGS-xxx.json` (SoccerNet-GSR predictions of the clip, scored by
+sn-trackeval's GS-HOTA), `SNMOT-xxx.txt` (MOTChallenge tracking rows) and `summary.json`; prints a short table.
+The clip's name and image ids follow its `Labels-GameState.json` when the input is a clip folder (or its `img1/`),
+else `SNGS-001` with ids `{split}{clip}{frame}`.
 """
 
 from __future__ import annotations
@@ -23,10 +27,10 @@ import torch
 from ..data.images import load_frames
 from ..geometry.calibrator import calibrate_predicted
 from ..geometry.observations import PitchObservations
-from ..tracking import HungarianTracker
+from ..tracking import TrackedDetection, TrackedFrame, make_tracker, torso_colour, vote_game_state
 from ..utils.io import atomic_path, atomic_write_json
 from .render import draw_minimap, draw_overlay, write_video
-from .writers import gsr_prediction
+from .writers import bbox_pitch, clip_identity, write_gsr_clip, write_snmot
 
 
 def demo_frames(num_frames: int, seed: int) -> tuple[list[np.ndarray], float, str]:
@@ -54,6 +58,8 @@ def analyze(
     seed: int = 0,
     progress: bool = True,
     precision: str = "auto",
+    tracker: str = "bytetrack",
+    split: str = "test",
     report=None,
 ) -> dict:
     """Run the pipeline (see the module docstring); returns the summary dictionary (also written to disk).
@@ -61,7 +67,9 @@ def analyze(
     `precision`: `"fp32"`, `"bf16"` (the backbone and the convolutional pitch heads run in bfloat16; the detection
     head runs in float32 on the backbone's features, so boxes keep float32 resolution) or `"auto"` (bf16 on a CPU
     with native bfloat16 instructions, else fp32). `report`: a :class:`~soccermaster_hf.data.report.DataReport` that
-    counts the input files skipped (non-regular or unreadable files of a frame folder).
+    counts the input files skipped (non-regular or unreadable files of a frame folder). `tracker`: `"bytetrack"`,
+    `"motip"` (needs a `SoccerMasterForMultiObjectTracking` `model_name`) or `"hungarian"`. `split`: the SoccerNet split
+    of the image ids when the input has no `Labels-GameState.json`.
     """
     from tqdm.auto import tqdm
 
@@ -79,8 +87,8 @@ def analyze(
     model.to_mixed_precision(backbone_dtype)
     config = model.config
     processor = SoccerMasterImageProcessor.from_model_config(config)
-    tracker = HungarianTracker()
-    overlay, minimaps, predictions, per_frame = [], [], [], []
+    tracker_runtime = make_tracker(tracker, frame_rate=fps, model=model if tracker == "motip" else None)
+    tracked, cameras, per_frame = [], [], []
     calibrated = 0
     previous_camera, preferred_subset = None, "all"
     event_features = []
@@ -103,7 +111,8 @@ def analyze(
             detection = result_frame.detections
             boxes = detection["boxes"].numpy()
             embeddings = result_frame.embeddings.numpy()
-            ids = tracker.update(index, boxes, embeddings, detection["scores"].numpy())
+            scores = detection["scores"].numpy()
+            ids = tracker_runtime.update(index, boxes, embeddings, scores)
             observations = PitchObservations.from_pixels(
                 (width, height), lines={name: np.array([p[:2] for p in points]) for name, points in
                                         result_frame.lines.items()},
@@ -116,17 +125,30 @@ def analyze(
             if camera is not None:
                 preferred_subset = result.subset
             calibrated += camera is not None
-            ground = np.full((len(boxes), 3), np.nan)
-            if camera is not None and len(boxes):
-                feet = np.stack([(boxes[:, 0] + boxes[:, 2]) / 2, boxes[:, 3]], axis=1)
-                ground, _ = camera.backproject_to_ground(feet)
-            overlay.append(draw_overlay(frame, boxes, ids, detection, camera))
-            minimaps.append(draw_minimap([(ground[i], detection["teams"][i], ids[i]) for i in range(len(boxes))]))
-            image_id = f"4999{index + 1:06d}"
-            predictions.extend(gsr_prediction(image_id, int(ids[i]), camera, boxes[i], detection, i)
-                               for i in range(len(boxes)))
+            cameras.append(camera)
+            tracked.append(TrackedFrame(index, [TrackedDetection(
+                track_id=int(ids[i]), box=boxes[i], score=float(scores[i]), role=detection["roles"][i],
+                role_score=float(detection["role_scores"][i]), team=detection["teams"][i],
+                team_score=float(detection["team_scores"][i]), jersey=detection["jerseys"][i],
+                jersey_score=float(detection["jersey_scores"][i]), embedding=embeddings[i],
+                colour=torso_colour(frame, boxes[i]), bbox_pitch=bbox_pitch(camera, boxes[i]))
+                for i in range(len(boxes)) if ids[i] > 0], calibrated=camera is not None))
             per_frame.append({"frame": index + 1, "athletes": len(boxes), "camera": camera is not None,
                               "calibration_failure": None if camera else str(result.failure)})
+    vote_game_state(tracked, image_width=frames[0].shape[1] if frames else None)
+    overlay, minimaps = [], []
+    for frame, frame_tracks, camera in zip(frames, tracked, cameras):
+        found = frame_tracks.detections
+        boxes = np.array([d.box for d in found]).reshape(-1, 4)
+        attributes = {"roles": [d.role or "none" for d in found], "teams": [d.team for d in found],
+                      "jerseys": [d.jersey for d in found]}
+        overlay.append(draw_overlay(frame, boxes, [d.track_id for d in found], attributes, camera))
+        ground = np.full((len(found), 3), np.nan)
+        if camera is not None and len(found):
+            feet = np.stack([(boxes[:, 0] + boxes[:, 2]) / 2, boxes[:, 3]], axis=1)
+            ground, _ = camera.backproject_to_ground(feet)
+        minimaps.append(draw_minimap([(ground[i], found[i].team or "none", found[i].track_id)
+                                      for i in range(len(found))]))
     with torch.inference_mode():
         event_logits = model(pooler_output=torch.cat(event_features, dim=1)).event_logits.float()
     probabilities = event_logits.softmax(-1)[0]
@@ -139,12 +161,16 @@ def analyze(
         with atomic_path(output_dir / name) as path:
             if not cv2.imwrite(str(path), image):
                 raise OSError(f"{output_dir / name}: could not write the image.")
-    atomic_write_json(output_dir / "predictions.json", {"predictions": predictions}, indent=None)
+    clip_name, mot_name, image_ids = clip_identity(None if demo else source, len(frames), split)
+    write_gsr_clip(output_dir / f"{clip_name}.json", tracked, image_ids, clip_name)
+    write_snmot(output_dir / f"{mot_name}.txt", tracked)
     elapsed = time.perf_counter() - started
     summary = {
         "input": description, "model": model_description, "frames": len(frames),
         "athletes_per_frame": float(np.mean([f["athletes"] for f in per_frame])),
-        "tracks": tracker.next_id - 1, "frames_calibrated": calibrated, "events": events,
+        "tracks": len({d.track_id for f in tracked for d in f.detections}), "tracker": tracker,
+        "game_state_file": f"{clip_name}.json", "tracking_file": f"{mot_name}.txt",
+        "frames_calibrated": calibrated, "events": events,
         "model_frames_per_second": len(frames) / max(model_seconds, 1e-9),
         "total_frames_per_second": len(frames) / elapsed, "backbone_precision": str(backbone_dtype).split(".")[-1],
         "per_frame": per_frame,

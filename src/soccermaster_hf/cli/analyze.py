@@ -51,7 +51,8 @@ def run(args: argparse.Namespace) -> int:
         ("events (top 3)", events),
         ("speed", f"{summary['model_frames_per_second']:.1f} frames/s (model), "
                   f"{summary['total_frames_per_second']:.1f} frames/s (end to end)"),
-        ("outputs", f"{options.out}/overlay.mp4, minimap.mp4, minimap.png, predictions.json, summary.json"),
+        ("outputs", f"{options.out}/overlay.mp4, minimap.mp4, minimap.png, {summary['game_state_file']}, "
+                    f"{summary['tracking_file']}, summary.json"),
     ]
     width = max(len(name) for name, _ in rows)
     for name, value in rows:

@@ -3,7 +3,8 @@
 :class:`Tracker` is the interface the analysis pipeline talks to (``update`` once per frame, ``reset`` between clips);
 :class:`HungarianTracker` is the baseline behind it: a Hungarian assignment (``scipy.optimize.linear_sum_assignment``)
 on a similarity mixing the IoU of the boxes (``torchvision.ops.box_iou``) and the cosine similarity of the detections'
-embeddings (the decoder's query embeddings). ByteTrack and MOTIP implement the same interface next.
+embeddings (the decoder's query embeddings). ByteTrack (:mod:`.bytetrack`) and MOTIP (:mod:`.motip`) implement the
+same interface.
 """
 
 from __future__ import annotations
@@ -39,7 +40,8 @@ class Tracker(Protocol):
             scores: (N,) detection confidences, for trackers that use them.
 
         Returns:
-            One track id (>= 1) per detection, in the order of ``boxes_xyxy``.
+            One track id per detection, in the order of ``boxes_xyxy``: ``>= 1`` for a tracked detection, ``0`` for
+            one the tracker does not (yet) report as a track (left out of the outputs).
         """
         ...
 

@@ -1,0 +1,78 @@
+"""Game state per tracklet: weighted votes of roles and jerseys, teams by clustering torso colours, sides."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from soccermaster_hf.tracking import (
+    TrackedDetection,
+    TrackedFrame,
+    assign_teams,
+    torso_colour,
+    vote_attributes,
+    vote_game_state,
+)
+
+
+def _pitch(x: float) -> dict:
+    return {f"{c}_bottom_{s}": (x if c == "x" else 0.0) for c in "xy" for s in ("left", "middle", "right")}
+
+
+def test_votes_are_confidence_weighted_and_keep_jersey_visibility():
+    box = np.array([0.0, 0.0, 10.0, 30.0])
+    detections = [TrackedDetection(1, box, 0.9, "player", 0.9, jersey="7", jersey_score=0.9),
+                  TrackedDetection(1, box, 0.9, "goalkeeper", 0.4, jersey="1", jersey_score=0.3),
+                  TrackedDetection(1, box, 0.9, "goalkeeper", 0.4, jersey=None),
+                  TrackedDetection(1, box, 0.9, "player", 0.5, jersey="7", jersey_score=0.2)]
+    frames = [TrackedFrame(i, [d]) for i, d in enumerate(detections)]
+    vote_attributes(frames)
+    assert [f.detections[0].role for f in frames] == ["player"] * 4  # 1.4 against 0.8
+    assert [f.detections[0].jersey for f in frames] == ["7", "7", None, "7"]
+
+
+def test_torso_colour_reads_the_shirt():
+    image = np.zeros((100, 100, 3), np.uint8)
+    image[:, :] = (40, 160, 40)  # grass
+    image[20:50, 40:60] = (220, 20, 20)  # a red shirt
+    red = torso_colour(image, np.array([40.0, 10.0, 60.0, 90.0]))
+    grass = torso_colour(image, np.array([0.0, 60.0, 20.0, 99.0]))
+    assert red is not None and red[1] > 150 > grass[1]  # Lab a*: red is high
+    assert torso_colour(image, np.array([50.0, 50.0, 50.0, 50.0])) is None
+
+
+def _clip(rng, num_frames=6):
+    """Two teams (red defending the left half, blue the right), a referee (black) and two goalkeepers."""
+    kits = {"red": np.array([140.0, 190.0, 170.0]), "blue": np.array([90.0, 150.0, 60.0]),
+            "black": np.array([20.0, 128.0, 128.0]), "green": np.array([150.0, 60.0, 180.0]),
+            "yellow": np.array([220.0, 110.0, 200.0])}
+    people = [(t, "player", "red", -20 + 3 * t) for t in range(1, 6)] + \
+             [(t, "player", "blue", 5 + 3 * t) for t in range(6, 11)] + \
+             [(11, "referee", "black", 0.0), (12, "goalkeeper", "green", -45.0), (13, "goalkeeper", "yellow", 44.0)]
+    frames = []
+    for i in range(num_frames):
+        found = []
+        for track, role, kit, x in people:
+            found.append(TrackedDetection(track, np.array([0.0, 0.0, 10.0, 30.0]), 0.9, role, team="left",
+                                          colour=kits[kit] + rng.normal(0, 4, 3), bbox_pitch=_pitch(x + i * 0.1)))
+        frames.append(TrackedFrame(i, found))
+    return frames
+
+
+def test_teams_by_clustering_with_referee_apart_and_sides_from_the_pitch():
+    frames = assign_teams(_clip(np.random.default_rng(0)))
+    teams = {d.track_id: d.team for d in frames[-1].detections}
+    assert {teams[t] for t in range(1, 6)} == {"left"} and {teams[t] for t in range(6, 11)} == {"right"}
+    assert teams[11] is None and teams[12] == "left" and teams[13] == "right"
+
+
+def test_sides_from_the_image_without_a_camera():
+    frames = _clip(np.random.default_rng(1))
+    for frame in frames:
+        for detection in frame.detections:
+            x = detection.bbox_pitch["x_bottom_middle"]
+            u = (x / 105.0 + 0.5) * 960
+            detection.box = np.array([u - 5, 100.0, u + 5, 130.0])
+            detection.bbox_pitch = None
+    teams = {d.track_id: d.team for d in vote_game_state(frames, image_width=960)[0].detections}
+    assert {teams[t] for t in range(1, 6)} == {"left"} and {teams[t] for t in range(6, 11)} == {"right"}
+    assert teams[12] == "left"
