@@ -11,6 +11,7 @@ from .modeling import (
     SoccerMasterConfig,
     SoccerMasterDetectionConfig,
     SoccerMasterEventConfig,
+    SoccerMasterForConditionalGeneration,
     SoccerMasterForGameStateReconstruction,
     SoccerMasterForObjectDetection,
     SoccerMasterForPitchRegistration,
@@ -29,6 +30,7 @@ from .processing import (
     SoccerMasterVideoProcessor,
     VideoDecodingError,
 )
+from .processing.processing_soccermaster_commentary import SoccerMasterCommentaryProcessor
 
 __version__ = "0.1.0.dev0"
 
@@ -43,6 +45,8 @@ __all__ = [
     "TEAM_NAMES",
     "SoccerMasterDetectionConfig",
     "SoccerMasterEventConfig",
+    "SoccerMasterCommentaryProcessor",
+    "SoccerMasterForConditionalGeneration",
     "SoccerMasterForGameStateReconstruction",
     "SoccerMasterForObjectDetection",
     "SoccerMasterForPitchRegistration",

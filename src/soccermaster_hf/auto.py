@@ -24,6 +24,7 @@ import os
 from transformers import (
     AutoConfig,
     AutoModel,
+    AutoModelForImageTextToText,
     AutoModelForKeypointDetection,
     AutoModelForObjectDetection,
     AutoModelForPreTraining,
@@ -85,6 +86,7 @@ def register_auto_classes() -> None:
         SoccerMasterConfig,
         SoccerMasterDetectionConfig,
         SoccerMasterEventConfig,
+        SoccerMasterForConditionalGeneration,
         SoccerMasterForObjectDetection,
         SoccerMasterForPitchRegistration,
         SoccerMasterForPreTraining,
@@ -105,12 +107,14 @@ def register_auto_classes() -> None:
     AutoModelForVideoClassification.register(SoccerMasterConfig, SoccerMasterForVideoClassification, exist_ok=True)
     AutoModelForPreTraining.register(SoccerMasterConfig, SoccerMasterForPreTraining, exist_ok=True)
     AutoModelForKeypointDetection.register(SoccerMasterConfig, SoccerMasterForPitchRegistration, exist_ok=True)
+    AutoModelForImageTextToText.register(SoccerMasterConfig, SoccerMasterForConditionalGeneration, exist_ok=True)
     SoccerMasterVisionModel.register_for_auto_class("AutoModel")
     SoccerMasterModel.register_for_auto_class("AutoModel")
     SoccerMasterForObjectDetection.register_for_auto_class("AutoModelForObjectDetection")
     SoccerMasterForVideoClassification.register_for_auto_class("AutoModelForVideoClassification")
     SoccerMasterForPreTraining.register_for_auto_class("AutoModelForPreTraining")
     SoccerMasterForPitchRegistration.register_for_auto_class("AutoModelForKeypointDetection")
+    SoccerMasterForConditionalGeneration.register_for_auto_class("AutoModelForImageTextToText")
     from .modeling import SoccerMasterPreTrainedModel
 
     SoccerMasterPreTrainedModel.save_pretrained = _save_pretrained
@@ -121,4 +125,10 @@ def register_auto_classes() -> None:
     except ImportError:  # pragma: no cover - processing is part of the package; keep model loading usable regardless
         return
     register_processors()
+    from transformers import AutoProcessor
+
+    from .processing.processing_soccermaster_commentary import SoccerMasterCommentaryProcessor
+
+    AutoProcessor.register("SoccerMasterCommentaryProcessor", SoccerMasterCommentaryProcessor, exist_ok=True)
+    SoccerMasterCommentaryProcessor.register_for_auto_class("AutoProcessor")
     _REGISTERED = True

@@ -40,13 +40,14 @@ CARD_TEMPLATE = Path(__file__).parent / "assets" / "model_card_template.md"
 REPO_PLACEHOLDER = "path/to/this/folder"
 # the transformers Auto classes a SoccerMaster folder can serve, in the order the card lists them
 MODEL_AUTO_CLASSES = ("AutoModel", "AutoModelForObjectDetection", "AutoModelForKeypointDetection",
-                      "AutoModelForVideoClassification", "AutoModelForPreTraining")
+                      "AutoModelForVideoClassification", "AutoModelForPreTraining", "AutoModelForImageTextToText")
 PIPELINE_TAGS = {"AutoModelForObjectDetection": "object-detection",
                  "AutoModelForKeypointDetection": "keypoint-detection",
                  "AutoModelForVideoClassification": "video-classification",
+                 "AutoModelForImageTextToText": "video-text-to-text",
                  "AutoModel": "image-feature-extraction"}
 # the task a folder is published for when it serves several (a pre-training folder): the first that applies
-PIPELINE_PRIORITY = ("AutoModelForObjectDetection", "AutoModelForKeypointDetection",
+PIPELINE_PRIORITY = ("AutoModelForImageTextToText", "AutoModelForObjectDetection", "AutoModelForKeypointDetection",
                      "AutoModelForVideoClassification", "AutoModel")
 HUB_FILES = ("config.json", "preprocessor_config.json", "video_preprocessor_config.json", "README.md")
 _HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
@@ -62,9 +63,14 @@ def _vision_config(config):
     return getattr(config, "vision_config", None) or config
 
 
-def _expected_keys(model_class, config) -> set[str]:
-    with torch.device("meta"):
-        model = model_class(config)
+def _expected_keys(model_class, config) -> set[str] | None:
+    """The state-dict keys of `model_class` built from `config`; `None` when the config cannot build it (e.g. the
+    commentary model without a language model)."""
+    try:
+        with torch.device("meta"):
+            model = model_class(config)
+    except ValueError:
+        return None
     return set(model.state_dict())
 
 
@@ -88,7 +94,8 @@ def auto_model_classes(model: torch.nn.Module) -> dict[str, type]:
             candidate = getattr(transformers, name)._model_mapping[type(config)]
         except KeyError:
             continue
-        if name == "AutoModel" or candidate is type(model) or _expected_keys(candidate, config) <= own:
+        expected = None if name == "AutoModel" or candidate is type(model) else _expected_keys(candidate, config)
+        if name == "AutoModel" or candidate is type(model) or (expected is not None and expected <= own):
             classes[name] = candidate
     return classes
 

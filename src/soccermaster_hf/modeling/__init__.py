@@ -1,6 +1,7 @@
 """Model code that also ships as Hugging Face Hub remote code (flat folder, sibling-relative imports only)."""
 
 from .configuration_soccermaster import (
+    COMMENTARY_PLACEHOLDER_TOKENS,
     EVENT_KEYWORDS,
     ROLE_NAMES,
     SOCCERNET_V2_TO_KEYWORD,
@@ -12,6 +13,11 @@ from .configuration_soccermaster import (
     SoccerMasterVisionConfig,
 )
 from .modeling_soccermaster import SoccerMasterPreTrainedModel, SoccerMasterVisionModel, SoccerMasterVisionModelOutput
+from .modeling_soccermaster_commentary import (
+    AllowedTokensLogitsProcessor,
+    SoccerMasterCommentaryOutput,
+    SoccerMasterForConditionalGeneration,
+)
 from .modeling_soccermaster_detection import (
     SoccerMasterDetectionHead,
     SoccerMasterDetectionHeadOutput,
@@ -34,14 +40,18 @@ from .modeling_soccermaster_video import (
 )
 
 __all__ = [
+    "AllowedTokensLogitsProcessor",
+    "COMMENTARY_PLACEHOLDER_TOKENS",
     "EVENT_KEYWORDS",
     "ROLE_NAMES",
     "SOCCERNET_V2_TO_KEYWORD",
     "TEAM_NAMES",
+    "SoccerMasterCommentaryOutput",
     "SoccerMasterConfig",
     "SoccerMasterDetectionConfig",
     "SoccerMasterDetectionHead",
     "SoccerMasterDetectionHeadOutput",
+    "SoccerMasterForConditionalGeneration",
     "SoccerMasterForGameStateReconstruction",
     "SoccerMasterGameStateOutput",
     "SoccerMasterEventConfig",

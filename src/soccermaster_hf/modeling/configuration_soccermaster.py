@@ -11,7 +11,7 @@ import logging
 from typing import Any
 
 from huggingface_hub.dataclasses import strict
-from transformers import AutoConfig, PreTrainedConfig
+from transformers import AutoConfig, Blip2QFormerConfig, PreTrainedConfig
 from transformers.configuration_utils import SubConfigSpec
 
 from .pitch_definitions import KEYPOINT_NAMES, LINE_CLASSES
@@ -195,6 +195,16 @@ SOCCERNET_V2_TO_KEYWORD = {
 ALIGNMENT_EXTRA_POSITIVE_KEYWORDS = ["end of half game", "off side", "start of half game", "ball possession",
                                      "substitution"]
 TEAM_NAMES = ["left", "right", "none"]
+
+# Commentary generation (MatchTime / MatchVoice, UniSoccer): the anonymised captions' placeholders, added to the
+# language model's tokenizer as special tokens, and the token that stands for one visual prefix position.
+COMMENTARY_PLACEHOLDER_TOKENS = ["[PLAYER]", "[TEAM]", "[COACH]", "[REFEREE]", "([TEAM])"]
+COMMENTARY_VIDEO_TOKEN = "<video>"
+# The video Q-Former of MatchVoice: a bert-base-sized Q-Former with 2 layers and cross-attention in every layer
+# (its `encoder_hidden_size` defaults to the backbone's width). Keys not given in `qformer_config` take these values.
+COMMENTARY_QFORMER_DEFAULTS = {"hidden_size": 768, "num_hidden_layers": 2, "num_attention_heads": 12,
+                               "intermediate_size": 3072, "cross_attention_frequency": 1,
+                               "use_qformer_text_input": False}
 
 
 @strict
@@ -466,6 +476,15 @@ class SoccerMasterConfig(PreTrainedConfig):
             Any Hugging Face text encoder (by `model_type`, default `siglip_text_model`). `None` = no text tower.
         text_config (`PreTrainedConfig` or `dict`, *optional*):
             Causal language model for commentary generation (by `model_type`). `None` = no language model.
+        qformer_config (`Blip2QFormerConfig` or `dict`, *optional*):
+            The video Q-Former of commentary generation (transformers' `Blip2QFormerModel`). Keys a dict leaves out
+            take `COMMENTARY_QFORMER_DEFAULTS` (MatchVoice's: 2 layers, cross-attention in every layer, width 768)
+            and `encoder_hidden_size` = the backbone's width. `None` = no commentary head.
+        num_query_tokens (`int`, *optional*, defaults to 32): learned Q-Former queries = visual prefix length.
+        max_frame_positions (`int`, *optional*, defaults to 128): size of the learned frame position table of
+            commentary generation (the longest clip, in frames).
+        video_token_id (`int`, *optional*): id of `COMMENTARY_VIDEO_TOKEN` in the language model's vocabulary; the
+            commentary processor writes `num_query_tokens` of them where the visual prefix goes.
         initializer_range (`float`, *optional*, defaults to 0.02):
             Standard deviation of the truncated-normal initialiser of freshly created head weights.
         freeze_text_encoder (`bool`, *optional*, defaults to `True`): keep the text tower frozen (the authors do).
@@ -485,6 +504,8 @@ class SoccerMasterConfig(PreTrainedConfig):
         "event_config": SoccerMasterEventConfig,
         "text_encoder_config": SubConfigSpec(AutoConfig, model_type="siglip_text_model", optional=True),
         "text_config": SubConfigSpec(AutoConfig, model_type="llama", optional=True),
+        "qformer_config": SubConfigSpec(Blip2QFormerConfig, init_kwargs=dict(COMMENTARY_QFORMER_DEFAULTS),
+                                        optional=True),
     }
 
     vision_config: dict | PreTrainedConfig | None = None
@@ -493,6 +514,10 @@ class SoccerMasterConfig(PreTrainedConfig):
     event_config: dict | PreTrainedConfig | None = None
     text_encoder_config: dict | PreTrainedConfig | None = None
     text_config: dict | PreTrainedConfig | None = None
+    qformer_config: dict | PreTrainedConfig | None = None
+    num_query_tokens: int = 32
+    max_frame_positions: int = 128
+    video_token_id: int | None = None
     initializer_range: float = 0.02
     freeze_text_encoder: bool = True
     logit_scale_init_value: float = 2.302585092994046
@@ -503,7 +528,13 @@ class SoccerMasterConfig(PreTrainedConfig):
     num_frames: int | None = None
 
     def __post_init__(self, **kwargs: Any) -> None:
+        qformer_width_from_backbone = False
+        if isinstance(self.qformer_config, dict):
+            qformer_width_from_backbone = "encoder_hidden_size" not in self.qformer_config
+            self.qformer_config = {**COMMENTARY_QFORMER_DEFAULTS, **self.qformer_config}
         super().__post_init__(**kwargs)
+        if qformer_width_from_backbone:
+            self.qformer_config.encoder_hidden_size = self.vision_config.hidden_size
         if self.alignment_extra_positive_keywords is None:
             self.alignment_extra_positive_keywords = list(ALIGNMENT_EXTRA_POSITIVE_KEYWORDS)
         # video pipelines read `config.num_frames`
@@ -511,6 +542,18 @@ class SoccerMasterConfig(PreTrainedConfig):
         architecture = (self.architectures or [None])[0]
         if architecture is not None:
             self.sync_task_labels(architecture)
+
+    def validate_architecture(self) -> None:
+        """Reject a commentary head that cannot be built, with a message that says what to change."""
+        super().validate_architecture()
+        if self.num_query_tokens < 1 or self.max_frame_positions < 1:
+            raise ValueError(f"num_query_tokens ({self.num_query_tokens}) and max_frame_positions "
+                             f"({self.max_frame_positions}) must be >= 1.")
+        qformer, vision = self.qformer_config, self.vision_config
+        if isinstance(qformer, PreTrainedConfig) and isinstance(vision, PreTrainedConfig) and \
+                qformer.encoder_hidden_size != vision.hidden_size:
+            raise ValueError(f"qformer_config.encoder_hidden_size ({qformer.encoder_hidden_size}) must equal the "
+                             f"backbone's hidden_size ({vision.hidden_size}): the Q-Former cross-attends to F_sem.")
 
     @classmethod
     def from_preset(cls, name: str, num_frames: int | None = None, **kwargs: Any) -> SoccerMasterConfig:
@@ -546,6 +589,9 @@ class SoccerMasterConfig(PreTrainedConfig):
 
 __all__ = [
     "ALIGNMENT_EXTRA_POSITIVE_KEYWORDS",
+    "COMMENTARY_PLACEHOLDER_TOKENS",
+    "COMMENTARY_QFORMER_DEFAULTS",
+    "COMMENTARY_VIDEO_TOKEN",
     "CONFIG_PRESETS",
     "EVENT_KEYWORDS",
     "SOCCERNET_V2_TO_KEYWORD",

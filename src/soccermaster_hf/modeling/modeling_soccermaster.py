@@ -385,7 +385,9 @@ class SoccerMasterPreTrainedModel(PreTrainedModel):
     # a class loads the part of any SoccerMaster folder it has (e.g. a detector from a pre-training folder): the other
     # heads' weights are skipped on purpose, not reported as unexpected
     _keys_to_ignore_on_load_unexpected = [r"^(detection_head|keypoint_head|line_head|event_head|text_model)\.",
-                                          r"^logit_(scale|bias)$"]
+                                          r"^logit_(scale|bias)$",
+                                          r"^(qformer|language_model|language_projection|frame_layernorm|"
+                                          r"frame_position_embedding)\.", r"^query_tokens$"]
 
     def __init__(self, config: SoccerMasterVisionConfig | SoccerMasterConfig, *inputs, **kwargs):
         super().__init__(config, *inputs, **kwargs)
@@ -455,6 +457,8 @@ class SoccerMasterPreTrainedModel(PreTrainedModel):
           `-log(99)` on the class biases, zero box deltas; see `init_detection_module`);
         * Kaiming-normal (fan-out, ReLU) for the PixelShuffle pitch heads' convolutions;
         * the alignment scalars at `logit_scale_init_value` / `logit_bias_init_value`;
+        * the commentary Q-Former's learned queries: normal(`initializer_range`) (MatchVoice's); the Q-Former and the
+          language model are transformers models and initialise themselves;
         * a generic branch (transformers' default: normal(`initializer_range`) linear / conv / embedding weights, zero
           biases, unit norms, Xavier for `nn.MultiheadAttention` in-projections) for everything else, e.g. the event
           head's `nn.TransformerEncoder` and any module a user adds.
@@ -495,6 +499,9 @@ class SoccerMasterPreTrainedModel(PreTrainedModel):
                 if isinstance(conv, nn.Conv2d):
                     init.kaiming_normal_(conv.weight, mode="fan_out", nonlinearity="relu")
                     init.zeros_(conv.bias)
+        elif isinstance(module, PreTrainedModel) and isinstance(getattr(module, "query_tokens", None), nn.Parameter):
+            # the commentary model (no import: the other classes' remote code does not need its file)
+            init.normal_(module.query_tokens, std=float(self.config.initializer_range))
         elif isinstance(module, nn.MultiheadAttention):
             init.xavier_uniform_(module.in_proj_weight)
             init.zeros_(module.in_proj_bias)
