@@ -34,6 +34,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "synth": ("soccermaster_hf.cli.synth", "Render SoccerSynth clips with ground truth in SoccerNet formats."),
     "analyze": ("soccermaster_hf.cli.analyze", "Analyse a clip: athletes, identities, camera, minimap and events."),
     "train": ("soccermaster_hf.cli.train", "Multi-task pre-training on SoccerNet-GSR-format clips (resumable)."),
+    "eval-commentary": ("soccermaster_hf.cli.eval_commentary",
+                        "Score generated commentary (BLEU, METEOR, ROUGE-L, CIDEr) exactly as MatchTime does."),
 }
 DEBUG_ENV = "SOCCERMASTER_DEBUG"
 
