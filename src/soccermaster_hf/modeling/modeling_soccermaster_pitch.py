@@ -101,14 +101,17 @@ def gaussian_heatmaps(
     """Gaussian targets: `points` `(images, channels, k, 2)` in heatmap pixels (x, y), `valid` `(images, channels, k)`.
 
     Channel maps are the maximum over their `k` Gaussians (unnormalised peak 1); invalid points contribute nothing.
+    The Gaussian is separable, `exp(-dx^2 / 2s^2) * exp(-dy^2 / 2s^2)`: two 1-D profiles and one outer product per
+    point instead of an exponential per pixel.
     """
-    ys = torch.arange(height, device=points.device, dtype=points.dtype).view(1, 1, 1, height, 1)
-    xs = torch.arange(width, device=points.device, dtype=points.dtype).view(1, 1, 1, 1, width)
-    px = points[..., 0, None, None]
-    py = points[..., 1, None, None]
-    maps = torch.exp(-((xs - px) ** 2 + (ys - py) ** 2) / (2 * sigma**2))
-    maps = maps * valid[..., None, None].to(maps.dtype)
-    return maps.amax(dim=2)
+    ys = torch.arange(height, device=points.device, dtype=points.dtype)
+    xs = torch.arange(width, device=points.device, dtype=points.dtype)
+    scale = -1.0 / (2 * sigma**2)
+    profile_x = torch.exp((xs - points[..., 0, None]) ** 2 * scale)  # (images, channels, k, width)
+    profile_y = torch.exp((ys - points[..., 1, None]) ** 2 * scale)  # (images, channels, k, height)
+    profile_y = profile_y * valid[..., None].to(profile_y.dtype)
+    maps = profile_y[..., :, None] * profile_x[..., None, :]
+    return maps.amax(dim=2) if maps.shape[2] > 1 else maps[:, :, 0]
 
 
 def _frame_labels(labels, count: int) -> list[dict]:
@@ -139,12 +142,15 @@ def pitch_targets(
         "has_lines": torch.zeros(count, dtype=torch.bool, device=device),
     }
     scale = torch.tensor([width, height], dtype=torch.float32, device=device)
+    kinds = (("keypoints", num_keypoints, (num_keypoints, 1, 2)), ("lines", num_lines, (num_lines, 2, 2)))
+    # validated points of every frame (frames without a kind keep invalid points), then one Gaussian pass per kind
+    points = {kind: torch.full((count, *shape), -1.0, device=device) for kind, _, shape in kinds}
+    valid = {kind: torch.zeros((count, *shape[:2]), dtype=torch.bool, device=device) for kind, _, shape in kinds}
     for index, label in enumerate(frames):
         if not isinstance(label, dict):
             raise ValueError(f"labels[{index}] must be a dict, got {type(label).__name__}.")
         frame_valid = bool(label.get("valid", True))
-        for kind, number, shape in (("keypoints", num_keypoints, (num_keypoints, 1, 2)),
-                                    ("lines", num_lines, (num_lines, 2, 2))):
+        for kind, number, shape in kinds:
             singular = kind[:-1]
             if label.get(kind) is None or not frame_valid:
                 continue
@@ -161,19 +167,21 @@ def pitch_targets(
                 raise ValueError(f"labels[{index}]['{kind}'] has NaN/inf coordinates for visible entries.")
             coords = torch.nan_to_num(coords, nan=-1.0, posinf=-1.0, neginf=-1.0)
             inside = finite & (coords >= 0).all(-1) & (coords <= 1).all(-1)
-            point_valid = visible[:, None] & inside
-            # continuous [0, 1] -> heatmap pixel centres
-            pixels = coords * scale - 0.5
-            maps = gaussian_heatmaps(pixels[None], point_valid[None], height, width, sigma)[0]
-            target = out[kind][index]
-            target[:number] = maps
-            target[number] = (1 - maps.sum(0)).clamp(min=0) if kind == "keypoints" else (1 - maps.amax(0)).clamp(min=0)
+            valid[kind][index] = visible[:, None] & inside
+            points[kind][index] = coords * scale - 0.5  # continuous [0, 1] -> heatmap pixel centres
             mask = label.get(f"{singular}_mask")
             channel_mask = (torch.ones(number, device=device) if mask is None
                             else torch.as_tensor(mask, device=device, dtype=torch.float32).reshape(number))
             out[f"{singular}_mask"][index, :number] = channel_mask
             out[f"{singular}_mask"][index, number] = 1.0
             out[f"has_{kind}"][index] = True
+    for kind, number, _ in kinds:
+        present = out[f"has_{kind}"]
+        if not bool(present.any()):
+            continue
+        maps = gaussian_heatmaps(points[kind][present], valid[kind][present], height, width, sigma)
+        background = (1 - maps.sum(1)) if kind == "keypoints" else (1 - maps.amax(1))
+        out[kind][present] = torch.cat([maps, background.clamp(min=0)[:, None]], dim=1)
     return out
 
 
