@@ -71,8 +71,6 @@ def analyze(
     `"motip"` (needs a `SoccerMasterForMultiObjectTracking` `model_name`) or `"hungarian"`. `split`: the SoccerNet split
     of the image ids when the input has no `Labels-GameState.json`.
     """
-    from tqdm.auto import tqdm
-
     from ..processing import SoccerMasterImageProcessor
 
     started = time.perf_counter()
@@ -89,52 +87,20 @@ def analyze(
     processor = SoccerMasterImageProcessor.from_model_config(config)
     tracker_runtime = make_tracker(tracker, frame_rate=fps, model=model if tracker == "motip" else None)
     tracked, cameras, per_frame = [], [], []
-    calibrated = 0
-    previous_camera, preferred_subset = None, "all"
-    event_features = []
-    model_seconds = 0.0
-    for start in tqdm(range(0, len(frames), batch_size), desc="analyzing", disable=not progress):
-        chunk = frames[start:start + batch_size]
-        sizes = [frame.shape[:2] for frame in chunk]  # per frame: a folder may mix frame sizes
-        inputs = processor(chunk, return_tensors="pt")["pixel_values"]
-        tick = time.perf_counter()
-        with torch.inference_mode():
-            # one backbone pass: the chunk as one clip gives F_spa (per frame) and F_sem (for the events)
-            out = model(inputs.unsqueeze(0).to(backbone_dtype))
-        model_seconds += time.perf_counter() - tick
-        event_features.append(out.pooler_output)
-        results = processor.post_process_game_state(out, target_sizes=sizes, threshold=threshold,
-                                                    keypoint_threshold=config.pitch_config.keypoint_threshold)
-        for offset, (frame, result_frame) in enumerate(zip(chunk, results)):
-            index = start + offset
-            height, width = frame.shape[:2]
-            detection = result_frame.detections
-            boxes = detection["boxes"].numpy()
-            embeddings = result_frame.embeddings.numpy()
-            scores = detection["scores"].numpy()
-            ids = tracker_runtime.update(index, boxes, embeddings, scores)
-            observations = PitchObservations.from_pixels(
-                (width, height), lines={name: np.array([p[:2] for p in points]) for name, points in
-                                        result_frame.lines.items()},
-                keypoints=dict(result_frame.keypoints), source=f"frame {index + 1}")
-            # the previous frame's camera starts the solve (a broadcast camera moves little between frames)
-            # and the subset of observations that worked there is tried first
-            result = calibrate_predicted(observations, initial_camera=previous_camera, first=preferred_subset)
-            camera = result.camera if result.success else None
-            previous_camera = camera
-            if camera is not None:
-                preferred_subset = result.subset
-            calibrated += camera is not None
-            cameras.append(camera)
-            tracked.append(TrackedFrame(index, [TrackedDetection(
-                track_id=int(ids[i]), box=boxes[i], score=float(scores[i]), role=detection["roles"][i],
-                role_score=float(detection["role_scores"][i]), team=detection["teams"][i],
-                team_score=float(detection["team_scores"][i]), jersey=detection["jerseys"][i],
-                jersey_score=float(detection["jersey_scores"][i]), embedding=embeddings[i],
-                colour=torso_colour(frame, boxes[i]), bbox_pitch=bbox_pitch(camera, boxes[i]))
-                for i in range(len(boxes)) if ids[i] > 0], calibrated=camera is not None))
-            per_frame.append({"frame": index + 1, "athletes": len(boxes), "camera": camera is not None,
-                              "calibration_failure": None if camera else str(result.failure)})
+    stats = {"model_seconds": 0.0, "event_features": []}
+    for index, found, camera, failure in observe_frames(frames, model, processor, threshold, batch_size,
+                                                        backbone_dtype, stats, progress):
+        boxes = np.array([d.box for d in found]).reshape(-1, 4)
+        embeddings = np.stack([d.embedding for d in found]) if found else np.zeros((0, config.detection_config.hidden_size))
+        ids = tracker_runtime.update(index, boxes, embeddings, np.array([d.score for d in found]))
+        for detection, track_id in zip(found, ids):
+            detection.track_id = int(track_id)
+        cameras.append(camera)
+        tracked.append(TrackedFrame(index, [d for d in found if d.track_id > 0], calibrated=camera is not None))
+        per_frame.append({"frame": index + 1, "athletes": len(found), "camera": camera is not None,
+                          "calibration_failure": None if camera else str(failure)})
+    calibrated = sum(camera is not None for camera in cameras)
+    model_seconds, event_features = stats["model_seconds"], stats["event_features"]
     vote_game_state(tracked, image_width=frames[0].shape[1] if frames else None)
     overlay, minimaps = [], []
     for frame, frame_tracks, camera in zip(frames, tracked, cameras):
@@ -179,6 +145,56 @@ def analyze(
     return summary
 
 
+def observe_frames(frames: list[np.ndarray], model, processor, threshold: float, batch_size: int,
+                   backbone_dtype: torch.dtype, stats: dict | None = None, progress: bool = False):
+    """Per frame ``(index, detections, camera, failure)``: the post-processed detections (untracked:
+    ``track_id`` 0) with decoder embeddings, torso colours and pitch positions, and the calibrated camera (``None``
+    with the calibration's failure reason). One model pass per chunk of `batch_size` frames; `stats` collects
+    ``model_seconds`` and the chunks' ``event_features`` (F_sem pooled) when given."""
+    from tqdm.auto import tqdm
+
+    stats = {"model_seconds": 0.0, "event_features": []} if stats is None else stats
+    config = model.config
+    previous_camera, preferred_subset = None, "all"
+    for start in tqdm(range(0, len(frames), batch_size), desc="analyzing", disable=not progress):
+        chunk = frames[start:start + batch_size]
+        sizes = [frame.shape[:2] for frame in chunk]  # per frame: a folder may mix frame sizes
+        inputs = processor(chunk, return_tensors="pt")["pixel_values"]
+        tick = time.perf_counter()
+        with torch.inference_mode():
+            # one backbone pass: the chunk as one clip gives F_spa (per frame) and F_sem (for the events)
+            out = model(inputs.unsqueeze(0).to(backbone_dtype))
+        stats["model_seconds"] += time.perf_counter() - tick
+        stats["event_features"].append(out.pooler_output)
+        results = processor.post_process_game_state(out, target_sizes=sizes, threshold=threshold,
+                                                    keypoint_threshold=config.pitch_config.keypoint_threshold)
+        for offset, (frame, result_frame) in enumerate(zip(chunk, results)):
+            index = start + offset
+            height, width = frame.shape[:2]
+            detection = result_frame.detections
+            boxes = detection["boxes"].numpy()
+            embeddings = result_frame.embeddings.numpy()
+            observations = PitchObservations.from_pixels(
+                (width, height), lines={name: np.array([p[:2] for p in points]) for name, points in
+                                        result_frame.lines.items()},
+                keypoints=dict(result_frame.keypoints), source=f"frame {index + 1}")
+            # the previous frame's camera starts the solve (a broadcast camera moves little between frames)
+            # and the subset of observations that worked there is tried first
+            result = calibrate_predicted(observations, initial_camera=previous_camera, first=preferred_subset)
+            camera = result.camera if result.success else None
+            previous_camera = camera
+            if camera is not None:
+                preferred_subset = result.subset
+            found = [TrackedDetection(
+                track_id=0, box=boxes[i], score=float(detection["scores"][i]), role=detection["roles"][i],
+                role_score=float(detection["role_scores"][i]), team=detection["teams"][i],
+                team_score=float(detection["team_scores"][i]), jersey=detection["jerseys"][i],
+                jersey_score=float(detection["jersey_scores"][i]), embedding=embeddings[i],
+                colour=torso_colour(frame, boxes[i]), bbox_pitch=bbox_pitch(camera, boxes[i]))
+                for i in range(len(boxes))]
+            yield index, found, camera, result.failure
+
+
 def _backbone_dtype(precision: str, device: torch.device) -> torch.dtype:
     if precision not in ("auto", "fp32", "bf16"):
         raise ValueError(f"precision must be 'auto', 'fp32' or 'bf16', got {precision!r}.")
@@ -212,4 +228,4 @@ def load_analysis_model(model_name: str | None):
     return SoccerMasterForGameStateReconstruction(config), "untrained tiny model (no checkpoint)"
 
 
-__all__ = ["analyze", "demo_frames", "load_analysis_model"]
+__all__ = ["analyze", "demo_frames", "load_analysis_model", "observe_frames"]

@@ -4,8 +4,7 @@ state per tracklet.
 * :class:`Tracker` — the interface (``update(frame_index, boxes_xyxy, embeddings, scores) -> track ids``, ``reset()``).
 * :class:`ByteTracker` — ByteTrack from Roboflow's ``trackers`` library (:func:`to_supervision` /
   :func:`from_supervision` convert detections); :class:`HungarianTracker` — the IoU + cosine baseline;
-  :class:`MOTIPTracker` (in :mod:`.motip`) — the ID-decoder runtime of
-  :class:`~soccermaster_hf.SoccerMasterForMultiObjectTracking`.
+  ``motip`` — the ID-decoder runtime of ``SoccerMasterForMultiObjectTracking`` (not implemented yet).
 * :func:`make_tracker` — a tracker by name (``analyze --tracker``).
 * :func:`vote_game_state` — roles and jerseys by tracklet vote, teams by clustering the clip's athletes.
 * :class:`TrackedDetection` / :class:`TrackedFrame` — the typed results the writers take.
@@ -29,8 +28,11 @@ def make_tracker(name: str, frame_rate: float = 25.0, model=None, **kwargs) -> T
     if name == "motip":
         if model is None:
             raise ValueError("the motip tracker needs a SoccerMasterForMultiObjectTracking model.")
-        from soccermaster_hf.tracking.motip import MOTIPTracker
-
+        try:
+            from soccermaster_hf.tracking.motip import MOTIPTracker
+        except ImportError:
+            raise ValueError("the motip tracker (SoccerMasterForMultiObjectTracking) is not available in this "
+                             "version yet: use --tracker bytetrack.") from None
         return MOTIPTracker(model, **kwargs)
     raise ValueError(f"unknown tracker {name!r}: choose one of {', '.join(TRACKERS)}.")
 
