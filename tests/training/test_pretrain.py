@@ -42,12 +42,27 @@ def command(data, output, steps=10, extra=()):
 ENV = dict(os.environ, OMP_NUM_THREADS="1", MKL_NUM_THREADS="1", HF_HUB_OFFLINE="1")
 
 
+@pytest.fixture(scope="module")
+def built_clips(clips, tmp_path_factory):
+    """The same clips as a dataset built by `soccermaster dataset build` (labels in Parquet, frames in the source)."""
+    out = tmp_path_factory.mktemp("built") / "gsr"
+    result = subprocess.run([sys.executable, "-m", "soccermaster_hf.cli.main", "dataset", "build", str(clips),
+                             "--format", "gsr", "--out", str(out), "--clip-length", "2"],
+                            env=ENV, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return out
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize("mode", ["plain", "augment", "semantic"])
-def test_kill_and_resume_gives_the_same_weights(clips, semantic_clips, tmp_path, mode):
+@pytest.mark.parametrize("mode", ["plain", "augment", "semantic", "dataset", "streaming"])
+def test_kill_and_resume_gives_the_same_weights(clips, semantic_clips, built_clips, tmp_path, mode):
     extra = {"plain": ("--no-augment",), "augment": (),
              "semantic": ("--no-augment", "--semantic", str(semantic_clips), "--semantic-frames", "3",
-                          "--semantic-batch-size", "1")}[mode]
+                          "--semantic-batch-size", "1"),
+             "dataset": ("--media-root", str(clips)),
+             "streaming": ("--media-root", str(clips), "--streaming")}[mode]
+    if mode in ("dataset", "streaming"):
+        clips = built_clips
     reference = subprocess.run(command(clips, tmp_path / "reference", extra=extra), env=ENV, capture_output=True,
                                text=True, timeout=600)
     assert reference.returncode == 0, reference.stderr[-2000:]
@@ -80,6 +95,22 @@ def test_kill_and_resume_gives_the_same_weights(clips, semantic_clips, tmp_path,
     assert [int(row["step"]) for row in rows] == list(range(1, 11))  # no duplicated or missing rows after the resume
     if mode == "semantic":
         assert all(row["loss_events"] not in ("", None) for row in rows)
+
+
+@pytest.mark.slow
+def test_built_dataset_trains_like_the_raw_folders(clips, built_clips, tmp_path):
+    """Map-style training from the built dataset sees the same samples as from the raw folders: same weights."""
+    raw = subprocess.run(command(clips, tmp_path / "raw", steps=3, extra=("--no-augment",)), env=ENV,
+                         capture_output=True, text=True, timeout=600)
+    assert raw.returncode == 0, raw.stderr[-2000:]
+    built = subprocess.run(command(built_clips, tmp_path / "built", steps=3,
+                                   extra=("--no-augment", "--media-root", str(clips))),
+                           env=ENV, capture_output=True, text=True, timeout=600)
+    assert built.returncode == 0, built.stderr[-2000:]
+    expected = load_file(tmp_path / "raw" / "final" / "model.safetensors")
+    actual = load_file(tmp_path / "built" / "final" / "model.safetensors")
+    for name in expected:
+        assert torch.equal(expected[name], actual[name]), name
 
 
 def test_sampler():

@@ -56,7 +56,8 @@ def _arg(default=MISSING, help: str = "", *, factory=None, **cli):
 class TrainingArguments:
     """Settings of :func:`train` (the `soccermaster train` flags are generated from these fields)."""
 
-    train_dirs: list[str] = _arg(help="Folders of SoccerNet-GSR clips (e.g. a `soccermaster synth` output).",
+    train_dirs: list[str] = _arg(help="Folders of SoccerNet-GSR clips (e.g. a `soccermaster synth` output), or "
+                                      "datasets built by `soccermaster dataset build` (folder or Hub id).",
                                  positional=True)
     output_dir: str = _arg(help="Run folder: checkpoints, metrics.csv, final model.", flags=["--output", "-o"])
     model: str | None = _arg(None, "Start from this SoccerMasterForPreTraining folder / Hub id.")
@@ -79,6 +80,10 @@ class TrainingArguments:
         factory=list, flags=["--semantic"], metavar="DIR_OR_JSON",
         help="1-fps event clips (UniSoccer/MatchTime classification JSON, or a synth folder with "
              "events/classification.json): trains the event head.")
+    media_root: str | None = _arg(None, "Where the frames / videos of a built dataset live when it holds annotations "
+                                        "only (NDA sources); default: the dataset folder.")
+    streaming: bool = _arg(False, "Stream a built dataset (one source) instead of loading it; the stream's position "
+                                  "is part of the checkpoints.")
     semantic_batch_size: int = _arg(2, "Semantic clips per step.", minimum=1)
     semantic_frames: int = _arg(8, "Frames per semantic clip (authors: 30).", minimum=1)
     log_every: int = _arg(1, "Steps between rows of metrics.csv.", minimum=1)
@@ -164,6 +169,89 @@ def _draw_for_process(position: DataPosition, accelerator) -> tuple[int, int, in
     return mine
 
 
+def is_built_dataset(source: str) -> bool:
+    """A folder written by `soccermaster dataset build` (it has `meta/info.json`), or a Hub id that is no local path."""
+    path = Path(source)
+    if path.exists():
+        return (path / "meta" / "info.json").is_file()
+    return "/" in source and not source.startswith((".", "/")) and source.count("/") == 1
+
+
+class Samples:
+    """The samples of one kind (spatial or semantic) for the loop: a map-style dataset drawn by a seeded
+    :class:`DataPosition` (every process advances it; data parallel), or a built dataset's stream (each process
+    reads its own shards). `draw()` gives `(sample, epoch, cursor)`; `state()` / `load()` are what checkpoints keep
+    (streams: one position per process, gathered)."""
+
+    def __init__(self, dataset, seed: int, accelerator, streaming: bool = False):
+        self.dataset, self.accelerator, self.streaming = dataset, accelerator, streaming
+        self.position = None if streaming else DataPosition(len(dataset), seed)
+
+    def __len__(self) -> int:
+        return int(self.dataset.num_records) if self.streaming else len(self.dataset)
+
+    @property
+    def epoch(self) -> int:
+        return self.dataset.epoch if self.streaming else self.position.epoch
+
+    def draw(self) -> tuple[dict, int, int]:
+        if self.streaming:
+            return self.dataset.next()
+        index, epoch, cursor = _draw_for_process(self.position, self.accelerator)
+        return self.dataset[index], epoch, cursor
+
+    def state(self) -> dict | list:
+        """Call on every process (a stream's positions are gathered)."""
+        if self.streaming:
+            from accelerate.utils import gather_object
+
+            return gather_object([self.dataset.state_dict()])
+        return self.position.state_dict()
+
+    def load(self, state) -> None:
+        if self.streaming:
+            if not isinstance(state, list) or len(state) != self.accelerator.num_processes:
+                raise ValueError("the checkpoint's stream positions do not match this run (streaming / number of "
+                                 "processes changed); resume with the same settings.")
+            self.dataset.load_state_dict(state[self.accelerator.process_index])
+        else:
+            self.position.load_state_dict(state)
+
+
+def open_samples(sources: list[str], kind: str, args: TrainingArguments, accelerator, seed: int):
+    """:class:`Samples` of `sources` (raw folders / JSON files, or built datasets) and their problem reports."""
+    built = [is_built_dataset(str(source)) for source in sources]
+    if args.streaming and (len(sources) != 1 or not built[0]):
+        raise ValueError(f"--streaming reads one built dataset (`soccermaster dataset build`); got {list(sources)}.")
+    if any(built):
+        from ..datasets.collate import open_clips
+
+        options = ({"clip_length": args.clip_length, "max_size": args.max_frame_size} if kind == "spatial"
+                   else {"num_frames": args.semantic_frames})
+        if args.streaming:
+            stream = open_clips(sources[0], kind, streaming=True, media_root=args.media_root, seed=seed,
+                                rank=accelerator.process_index, world_size=accelerator.num_processes, **options)
+            return Samples(stream, seed, accelerator, streaming=True), [stream.report]
+    parts, reports = [], []
+    for source, is_built in zip(sources, built):
+        if is_built:
+            part = open_clips(source, kind, media_root=args.media_root, **options)
+        elif kind == "spatial":
+            from ..data.soccernet_gsr import SoccerNetGSRClips
+
+            part = SoccerNetGSRClips([source], clip_length=args.clip_length, max_size=args.max_frame_size)
+        else:
+            from ..data.semantic import SemanticClips
+
+            part = SemanticClips(source, num_frames=args.semantic_frames)
+        parts.append(part)
+        reports.append(part.report)
+    if sum(len(part) for part in parts) == 0:
+        raise ValueError(f"{', '.join(map(str, sources))}: no {kind} clips to train on.")
+    dataset = parts[0] if len(parts) == 1 else torch.utils.data.ConcatDataset(parts)
+    return Samples(dataset, seed, accelerator), reports
+
+
 def _augment(sample: dict, augmentation, seed: int, epoch: int, cursor: int) -> dict:
     if augmentation is None:
         return sample
@@ -192,14 +280,12 @@ def _checkpoints(output_dir: Path) -> list[Path]:
     return [p for _, p in sorted(found)]
 
 
-def _save_checkpoint(output_dir: Path, step: int, model, optimizer, scheduler, position: DataPosition,
-                     keep: int, semantic_position: DataPosition | None = None) -> Path:
+def _save_checkpoint(output_dir: Path, step: int, model, optimizer, scheduler, data_states: dict, keep: int) -> Path:
     """Write `checkpoint-<step>/` through a staging folder (a kill leaves the previous checkpoints complete) and
-    remove the oldest ones beyond `keep` (only the files the package wrote in them)."""
+    remove the oldest ones beyond `keep` (only the files the package wrote in them). `data_states`: the samplers'
+    positions (`data`, `semantic_data`), stored in `trainer_state.json`."""
     final = output_dir / f"checkpoint-{step:07d}"
-    state = {"step": step, "data": position.state_dict()}
-    if semantic_position is not None:
-        state["semantic_data"] = semantic_position.state_dict()
+    state = {"step": step, **data_states}
     with staged_folder(final, "train") as staging:
         model.save_pretrained(staging)
         save_state({"optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
@@ -214,7 +300,9 @@ def _read_trainer_state(checkpoint: Path) -> dict:
     path = checkpoint / "trainer_state.json"
     try:
         state = json.loads(path.read_text())
-        int(state["step"]), DataPosition(1, 0).load_state_dict(state["data"])
+        int(state["step"])
+        if not isinstance(state["data"], list):  # a stream's positions are a list (one per process)
+            DataPosition(1, 0).load_state_dict(state["data"])
     except (OSError, ValueError, KeyError, TypeError) as error:
         raise ValueError(f"{path}: unreadable trainer state ({type(error).__name__}: {error}).") from None
     return state
@@ -251,7 +339,8 @@ def train(args: TrainingArguments) -> Path:
     from tqdm.auto import tqdm
     from transformers import get_cosine_schedule_with_warmup
 
-    from ..data.soccernet_gsr import SoccerNetGSRClips, to_model_inputs
+    from ..data.semantic import to_semantic_inputs
+    from ..data.soccernet_gsr import to_model_inputs
     from ..modeling import SoccerMasterForPreTraining
     from .optim import build_optimizer, clip_gradients_per_module
 
@@ -259,18 +348,15 @@ def train(args: TrainingArguments) -> Path:
     # refuses a foreign non-empty folder (unless overwrite) and an output inside a data folder; removes the staging
     # folders a killed run left behind
     prepare_output_dir(output_dir, "train", overwrite=args.overwrite,
-                       sources=[*args.train_dirs, *args.semantic_dirs, args.model])
+                       sources=[*args.train_dirs, *args.semantic_dirs, args.model, args.media_root])
     accelerator = Accelerator(mixed_precision=args.mixed_precision,
                               gradient_accumulation_steps=args.gradient_accumulation_steps)
     torch.manual_seed(args.seed)
-    dataset = SoccerNetGSRClips(args.train_dirs, clip_length=args.clip_length, max_size=args.max_frame_size)
+    samples, reports = open_samples(args.train_dirs, "spatial", args, accelerator, args.seed)
     semantic = None
     if args.semantic_dirs:
-        from ..data.semantic import SemanticClips, to_semantic_inputs
-
-        semantic_sets = [SemanticClips(source, num_frames=args.semantic_frames) for source in args.semantic_dirs]
-        semantic = torch.utils.data.ConcatDataset(semantic_sets)
-    reports = [dataset.report] + ([s.report for s in semantic_sets] if semantic is not None else [])
+        semantic, semantic_reports = open_samples(args.semantic_dirs, "semantic", args, accelerator, args.seed + 1)
+        reports += semantic_reports
     for report in reports:
         for line in report.lines():
             accelerator.print(line)
@@ -288,12 +374,10 @@ def train(args: TrainingArguments) -> Path:
         model = SoccerMasterForPreTraining(_config_for(args))
     image_size = model.config.vision_config.image_size
     optimizer = build_optimizer(model, args.learning_rate, args.weight_decay)
-    steps_per_epoch = math.ceil(len(dataset) / (args.batch_size * accelerator.num_processes))
+    steps_per_epoch = math.ceil(len(samples) / (args.batch_size * accelerator.num_processes))
     warmup = args.warmup_steps if args.warmup_steps is not None else steps_per_epoch
     # transformers' schedule: linear warm-up from 0, then cosine decay to 0 at `max_steps`
     scheduler = get_cosine_schedule_with_warmup(optimizer, warmup, args.max_steps)
-    position = DataPosition(len(dataset), args.seed)
-    semantic_position = DataPosition(len(semantic), args.seed + 1) if semantic is not None else None
     step = 0
     if checkpoints:
         state = _load_training_state(checkpoints[-1])
@@ -302,9 +386,9 @@ def train(args: TrainingArguments) -> Path:
         torch.set_rng_state(state["torch_rng"])
         trainer_state = _read_trainer_state(checkpoints[-1])
         step = int(trainer_state["step"])
-        position.load_state_dict(trainer_state["data"])
-        if semantic_position is not None and "semantic_data" in trainer_state:
-            semantic_position.load_state_dict(trainer_state["semantic_data"])
+        samples.load(trainer_state["data"])
+        if semantic is not None and "semantic_data" in trainer_state:
+            semantic.load(trainer_state["semantic_data"])
         accelerator.print(f"resumed from {checkpoints[-1].name} (step {step})")
     model, optimizer = accelerator.prepare(model, optimizer)
     unwrapped = accelerator.unwrap_model(model)
@@ -320,20 +404,18 @@ def train(args: TrainingArguments) -> Path:
     model.train()
     while step < args.max_steps:
         for _ in range(args.gradient_accumulation_steps):
-            samples = []
+            batch = []
             for _ in range(args.batch_size):
-                index, epoch, cursor = _draw_for_process(position, accelerator)
-                samples.append(_augment(dataset[index], augmentation, args.seed, epoch, cursor))
-            inputs = to_model_inputs(samples, image_size)
+                sample, epoch, cursor = samples.draw()
+                batch.append(_augment(sample, augmentation, args.seed, epoch, cursor))
+            inputs = to_model_inputs(batch, image_size)
             inputs["spatial_pixel_values"] = inputs["spatial_pixel_values"].to(accelerator.device)
             with accelerator.accumulate(model), accelerator.autocast():
                 outputs = model(**inputs)
                 accelerator.backward(outputs.loss / args.gradient_accumulation_steps)
             if semantic is not None:
                 # the authors' order: the semantic batch's loss is backpropagated right after the spatial one
-                clips = []
-                for _ in range(args.semantic_batch_size):
-                    clips.append(semantic[_draw_for_process(semantic_position, accelerator)[0]])
+                clips = [semantic.draw()[0] for _ in range(args.semantic_batch_size)]
                 semantic_inputs = to_semantic_inputs(clips, image_size)
                 semantic_inputs["semantic_pixel_values"] = semantic_inputs["semantic_pixel_values"].to(
                     accelerator.device)
@@ -350,7 +432,7 @@ def train(args: TrainingArguments) -> Path:
         progress.update(1)
         if step % args.log_every == 0 or step == args.max_steps:
             terms = {k: float(v.detach()) for k, v in outputs.loss_dict.items() if not k.startswith("detection/")}
-            rows.append({"step": step, "loss": float(outputs.loss.detach()), "epoch": position.epoch,
+            rows.append({"step": step, "loss": float(outputs.loss.detach()), "epoch": samples.epoch,
                          "lr_backbone": _group_lr(optimizer, "backbone"),
                          **{k: terms.get(k, "") for k in ("loss_detection", "loss_keypoints", "loss_lines",
                                                           "loss_events")}})
@@ -360,14 +442,18 @@ def train(args: TrainingArguments) -> Path:
                     writer = csv.DictWriter(handle, fieldnames=fields)
                     writer.writeheader()
                     writer.writerows(rows)
-        if accelerator.is_main_process and (step % args.checkpoint_every == 0 or step == args.max_steps):
-            _save_checkpoint(output_dir, step, unwrapped, optimizer, scheduler, position, args.keep_checkpoints,
-                             semantic_position)
+        if step % args.checkpoint_every == 0 or step == args.max_steps:
+            data_states = {"data": samples.state()}  # on every process: a stream's positions are gathered
+            if semantic is not None:
+                data_states["semantic_data"] = semantic.state()
+            if accelerator.is_main_process:
+                _save_checkpoint(output_dir, step, unwrapped, optimizer, scheduler, data_states,
+                                 args.keep_checkpoints)
     progress.close()
     final = output_dir / "final"
     if accelerator.is_main_process:
         save_pretrained_atomic(unwrapped.eval(), final, command="train")
-        write_model_card(final, args, rows, dataset.report.summary())
+        write_model_card(final, args, rows, "; ".join(report.summary() for report in reports))
         if args.push_to_hub:
             publish(final, args.push_to_hub, args.hub_local_dir)
     for report in reports:  # unreadable frames / videos are met while training: the counts now include them
@@ -412,4 +498,4 @@ def publish(folder: Path, repo_id: str, local_dir: str | None = None, token: str
     return push_hub_folder(folder, repo_id, token=token, commit_message="soccermaster_hf pre-training")
 
 
-__all__ = ["PRESETS", "DataPosition", "TrainingArguments", "train"]
+__all__ = ["PRESETS", "DataPosition", "Samples", "TrainingArguments", "is_built_dataset", "open_samples", "train"]
