@@ -36,6 +36,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "train": ("soccermaster_hf.cli.train", "Multi-task pre-training on SoccerNet-GSR-format clips (resumable)."),
     "eval-commentary": ("soccermaster_hf.cli.eval_commentary",
                         "Score generated commentary (BLEU, METEOR, ROUGE-L, CIDEr) exactly as MatchTime does."),
+    "train-commentary": ("soccermaster_hf.cli.train_commentary",
+                         "Train commentary generation (Q-Former prefix + frozen / LoRA causal LM) on captioned clips."),
     "dataset": ("soccermaster_hf.cli.dataset", "Build Hub-ready 🤗 datasets (sharded Parquet + card) from SoccerFactory sources."),
 }
 DEBUG_ENV = "SOCCERMASTER_DEBUG"

@@ -136,7 +136,8 @@ class SoccerMasterForConditionalGeneration(SoccerMasterPreTrainedModel, Generati
         vision_stub = {**vision_model.config.to_dict(), "num_hidden_layers": 1, "temporal_start_layer": 1,
                        "image_size": vision_model.config.patch_size, "intermediate_size": 1}
         text_stub = {**language_model.config.to_dict(), "num_hidden_layers": 1, "vocab_size": 1,
-                     "intermediate_size": 1, "tie_word_embeddings": False}
+                     "intermediate_size": 1, "tie_word_embeddings": False, "pad_token_id": None,
+                     "bos_token_id": None, "eos_token_id": None}
         stub_config = config.__class__.from_dict({**config.to_dict(), "vision_config": vision_stub,
                                                   "text_config": text_stub})
         model = cls(stub_config)
