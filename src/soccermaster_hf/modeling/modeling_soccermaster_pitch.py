@@ -175,7 +175,7 @@ def pitch_targets(
             out[f"{singular}_mask"][index, :number] = channel_mask
             out[f"{singular}_mask"][index, number] = 1.0
             out[f"has_{kind}"][index] = True
-    for kind, number, _ in kinds:
+    for kind, _, _ in kinds:
         present = out[f"has_{kind}"]
         if not bool(present.any()):
             continue
