@@ -22,10 +22,9 @@ from __future__ import annotations
 
 import csv
 import json
-import math
 import os
 from collections import Counter
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import torch
@@ -39,9 +38,10 @@ from .pretrain import (
     _arg,
     _checkpoints,
     _draw_for_process,
-    _load_training_state,
-    _read_trainer_state,
     publish,
+    read_metric_rows,
+    resume_training_state,
+    validate_fields,
 )
 
 HEAD_FILE = "commentary_head.safetensors"
@@ -103,18 +103,7 @@ class CommentaryTrainingArguments:
             self.train_data = [str(self.train_data)]
         if not self.train_data:
             raise ValueError("train_data: give at least one source of captioned clips.")
-        for spec in fields(self):
-            value, low, high = getattr(self, spec.name), spec.metadata.get("minimum"), spec.metadata.get("maximum")
-            if value is None or isinstance(value, bool) or not isinstance(value, (int, float)):
-                continue
-            exclusive = spec.metadata.get("exclusive_minimum", False)
-            if not math.isfinite(value) or (low is not None and (value < low or (exclusive and value == low))) or \
-                    (high is not None and value > high):
-                raise ValueError(f"{spec.name} must be {'>' if exclusive else '>='} {low}"
-                                 f"{f' and <= {high}' if high is not None else ''}, got {value!r}.")
-            choices = spec.metadata.get("choices")
-            if choices and value not in choices:
-                raise ValueError(f"{spec.name} must be one of {choices}, got {value!r}.")
+        validate_fields(self)
         if self.mixed_precision not in ("no", "bf16"):
             raise ValueError(f"mixed_precision must be 'no' or 'bf16', got {self.mixed_precision!r}.")
 
@@ -477,11 +466,7 @@ def train_commentary(args: CommentaryTrainingArguments) -> Path:
     position = DataPosition(len(clips), args.seed)
     step = 0
     if checkpoints:
-        state = _load_training_state(checkpoints[-1])
-        optimizer.load_state_dict(state["optimizer"])
-        scheduler.load_state_dict(state["scheduler"])
-        torch.set_rng_state(state["torch_rng"])
-        trainer_state = _read_trainer_state(checkpoints[-1])
+        trainer_state = resume_training_state(checkpoints[-1], optimizer, scheduler)
         step = int(trainer_state["step"])
         position.load_state_dict(trainer_state["data"])
         accelerator.print(f"resumed from {checkpoints[-1].name} (step {step})")
@@ -489,10 +474,7 @@ def train_commentary(args: CommentaryTrainingArguments) -> Path:
     unwrapped = accelerator.unwrap_model(model)
     atomic_write_json(output_dir / "training_args.json", asdict(args))
     log_path = output_dir / "metrics.csv"
-    rows = []
-    if log_path.is_file():
-        with open(log_path) as handle:
-            rows = [row for row in csv.DictReader(handle) if int(row["step"]) <= step]
+    rows = read_metric_rows(log_path, step)
     progress = tqdm(total=args.max_steps, initial=step, desc="train-commentary",
                     disable=not args.progress or not accelerator.is_main_process)
     model.train()

@@ -52,6 +52,24 @@ def _arg(default=MISSING, help: str = "", *, factory=None, **cli):
     return field(default=default, metadata=metadata)
 
 
+def validate_fields(arguments) -> None:
+    """Check the numeric bounds (`minimum` / `maximum` / `exclusive_minimum`) and `choices` that the fields of an
+    argument dataclass declare with :func:`_arg` (the CLI checks them too; this covers the Python API)."""
+    for spec in fields(arguments):
+        value, low, high = getattr(arguments, spec.name), spec.metadata.get("minimum"), spec.metadata.get("maximum")
+        choices = spec.metadata.get("choices")
+        if choices and value not in choices:
+            raise ValueError(f"{spec.name} must be one of {choices}, got {value!r}.")
+        if value is None or isinstance(value, bool) or not isinstance(value, (int, float)):
+            continue
+        exclusive = spec.metadata.get("exclusive_minimum", False)
+        if not math.isfinite(value) or (low is not None and (value < low or (exclusive and value == low))) or \
+                (high is not None and value > high):
+            bound = f"> {low}" if exclusive else f">= {low}"
+            raise ValueError(f"{spec.name} must be {bound}{f' and <= {high}' if high is not None else ''}, "
+                             f"got {value!r}.")
+
+
 @dataclass
 class TrainingArguments:
     """Settings of :func:`train` (the `soccermaster train` flags are generated from these fields)."""
@@ -100,20 +118,7 @@ class TrainingArguments:
             self.train_dirs = [str(self.train_dirs)]
         if not self.train_dirs:
             raise ValueError("train_dirs: give at least one folder of SoccerNet-GSR clips.")
-        for spec in fields(self):
-            value, low, high = getattr(self, spec.name), spec.metadata.get("minimum"), spec.metadata.get("maximum")
-            if value is None or isinstance(value, bool) or not isinstance(value, (int, float)):
-                continue
-            exclusive = spec.metadata.get("exclusive_minimum", False)
-            if not math.isfinite(value) or (low is not None and (value < low or (exclusive and value == low))) or \
-                    (high is not None and value > high):
-                bound = f"> {low}" if exclusive else f">= {low}"
-                raise ValueError(f"{spec.name} must be {bound}{f' and <= {high}' if high is not None else ''}, "
-                                 f"got {value!r}.")
-        for spec in fields(self):
-            choices = spec.metadata.get("choices")
-            if choices and getattr(self, spec.name) not in choices:
-                raise ValueError(f"{spec.name} must be one of {choices}, got {getattr(self, spec.name)!r}.")
+        validate_fields(self)
 
 
 def _config_for(args: TrainingArguments):
@@ -333,6 +338,24 @@ def _load_training_state(checkpoint: Path) -> dict:
     return state
 
 
+def resume_training_state(checkpoint: Path, optimizer, scheduler) -> dict:
+    """Load a checkpoint's optimiser, scheduler and torch RNG state (no code runs) and return its trainer state
+    (`step` and the samplers' positions)."""
+    state = _load_training_state(checkpoint)
+    optimizer.load_state_dict(state["optimizer"])
+    scheduler.load_state_dict(state["scheduler"])
+    torch.set_rng_state(state["torch_rng"])
+    return _read_trainer_state(checkpoint)
+
+
+def read_metric_rows(log_path: Path, step: int) -> list[dict]:
+    """The rows of `metrics.csv` up to `step` (rows a killed run logged past its last checkpoint are dropped)."""
+    if not log_path.is_file():
+        return []
+    with open(log_path) as handle:
+        return [row for row in csv.DictReader(handle) if int(row["step"]) <= step]
+
+
 def train(args: TrainingArguments) -> Path:
     """Run (or resume) training; returns the folder of the final model (`<output_dir>/final`)."""
     from accelerate import Accelerator
@@ -380,11 +403,7 @@ def train(args: TrainingArguments) -> Path:
     scheduler = get_cosine_schedule_with_warmup(optimizer, warmup, args.max_steps)
     step = 0
     if checkpoints:
-        state = _load_training_state(checkpoints[-1])
-        optimizer.load_state_dict(state["optimizer"])
-        scheduler.load_state_dict(state["scheduler"])
-        torch.set_rng_state(state["torch_rng"])
-        trainer_state = _read_trainer_state(checkpoints[-1])
+        trainer_state = resume_training_state(checkpoints[-1], optimizer, scheduler)
         step = int(trainer_state["step"])
         samples.load(trainer_state["data"])
         if semantic is not None and "semantic_data" in trainer_state:
@@ -394,10 +413,7 @@ def train(args: TrainingArguments) -> Path:
     unwrapped = accelerator.unwrap_model(model)
     atomic_write_json(output_dir / "training_args.json", asdict(args))
     log_path = output_dir / "metrics.csv"
-    rows = []
-    if log_path.is_file():
-        with open(log_path) as handle:
-            rows = [row for row in csv.DictReader(handle) if int(row["step"]) <= step]  # drop rows past the resume
+    rows = read_metric_rows(log_path, step)
     fields = ["step", "loss", "loss_detection", "loss_keypoints", "loss_lines", "loss_events", "lr_backbone", "epoch"]
     progress = tqdm(total=args.max_steps, initial=step, desc="training",
                     disable=not args.progress or not accelerator.is_main_process)  # one bar, on the main process
@@ -498,4 +514,4 @@ def publish(folder: Path, repo_id: str, local_dir: str | None = None, token: str
     return push_hub_folder(folder, repo_id, token=token, commit_message="soccermaster_hf pre-training")
 
 
-__all__ = ["PRESETS", "DataPosition", "Samples", "TrainingArguments", "is_built_dataset", "open_samples", "train"]
+__all__ = ["PRESETS", "read_metric_rows", "resume_training_state", "validate_fields", "DataPosition", "Samples", "TrainingArguments", "is_built_dataset", "open_samples", "train"]
