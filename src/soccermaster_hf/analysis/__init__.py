@@ -3,5 +3,6 @@
 from .arguments import AnalyzeArguments
 from .pipeline import analyze, demo_frames, load_analysis_model
 from .render import draw_minimap, draw_overlay, write_video
+from .zero_shot import rank_prompts
 
-__all__ = ["AnalyzeArguments", "analyze", "demo_frames", "draw_minimap", "draw_overlay", "load_analysis_model", "write_video"]
+__all__ = ["AnalyzeArguments", "analyze", "demo_frames", "draw_minimap", "draw_overlay", "load_analysis_model", "rank_prompts", "write_video"]

@@ -164,6 +164,8 @@ class SoccerMasterOutput(ModelOutput):
     loss (`torch.FloatTensor` of shape `()`, *optional*): SigLIP sigmoid loss, when `return_loss=True`.
     logits_per_video (`torch.FloatTensor` of shape `(num_videos, num_texts)`): `cos * exp(logit_scale) + logit_bias`.
     logits_per_text (`torch.FloatTensor` of shape `(num_texts, num_videos)`): the transpose.
+    logits_per_image (`torch.FloatTensor` of shape `(num_videos, num_texts)`): `logits_per_video` under the name
+        transformers' `zero-shot-image-classification` pipeline reads (an image is a one-frame clip).
     video_embeds (`torch.FloatTensor` of shape `(num_videos, hidden_size)`): L2-normalised mean over frames of F_sem.
     text_embeds (`torch.FloatTensor` of shape `(num_texts, text_hidden_size)`): L2-normalised pooled text features.
     valid_text_mask (`torch.BoolTensor` of shape `(num_texts,)`): texts with a non-zero embedding (clips without
@@ -174,6 +176,7 @@ class SoccerMasterOutput(ModelOutput):
     loss: torch.FloatTensor | None = None
     logits_per_video: torch.FloatTensor | None = None
     logits_per_text: torch.FloatTensor | None = None
+    logits_per_image: torch.FloatTensor | None = None
     video_embeds: torch.FloatTensor | None = None
     text_embeds: torch.FloatTensor | None = None
     valid_text_mask: torch.BoolTensor | None = None
@@ -303,6 +306,7 @@ class SoccerMasterModel(SoccerMasterPreTrainedModel):
         logits, valid, loss = alignment_forward(self, video_embeds, text_embeds, keywords,
                                                 self.config.alignment_extra_positive_keywords, bool(return_loss))
         return SoccerMasterOutput(loss=loss, logits_per_video=logits, logits_per_text=logits.t(),
+                                  logits_per_image=logits,
                                   video_embeds=video_embeds, text_embeds=text_embeds, valid_text_mask=valid,
                                   **vision_extras(vision_outputs))
 
