@@ -173,3 +173,37 @@ def test_learning_rate_follows_transformers_warmup_cosine(clips, tmp_path):
         rates = [float(row["lr_backbone"]) for row in csv.DictReader(handle)]
     expected = [1e-3 * (s / 4 if s < 4 else 0.5 * (1 + math.cos(math.pi * (s - 4) / 4))) for s in range(1, 9)]
     assert rates == pytest.approx(expected, rel=1e-6, abs=1e-12)
+
+
+@pytest.mark.slow
+def test_alignment_trains_with_a_local_text_encoder(clips, semantic_clips, tmp_path):
+    """`--text-encoder` (a SigLIP checkpoint; here a tiny one with an in-process tokenizer) trains the alignment head
+    on the semantic clips' commentary; the final folder carries the frozen tower."""
+    from tokenizers import Tokenizer, models, pre_tokenizers, trainers
+    from transformers import PreTrainedTokenizerFast, SiglipConfig, SiglipModel
+
+    tokenizer = Tokenizer(models.WordLevel(unk_token="<unk>"))
+    tokenizer.pre_tokenizer = pre_tokenizers.WhitespaceSplit()
+    tokenizer.train_from_iterator(["[PLAYER] [TEAM] the ball goes out of play corner goal kick throw-in shot"],
+                                  trainers.WordLevelTrainer(special_tokens=["<unk>", "<pad>"]))
+    fast = PreTrainedTokenizerFast(tokenizer_object=tokenizer, unk_token="<unk>", pad_token="<pad>")
+    siglip = SiglipModel(SiglipConfig(
+        text_config={"hidden_size": 32, "intermediate_size": 64, "num_hidden_layers": 1, "num_attention_heads": 4,
+                     "vocab_size": len(fast), "max_position_embeddings": 64},
+        vision_config={"hidden_size": 32, "intermediate_size": 64, "num_hidden_layers": 1, "num_attention_heads": 4,
+                       "image_size": 32, "patch_size": 8}))
+    siglip.save_pretrained(tmp_path / "siglip")
+    fast.save_pretrained(tmp_path / "siglip")
+    run = subprocess.run(command(clips, tmp_path / "run", steps=2, extra=(
+        "--no-augment", "--semantic", str(semantic_clips), "--semantic-frames", "3", "--semantic-batch-size", "2",
+        "--text-encoder", str(tmp_path / "siglip"))), env=ENV, capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stderr[-3000:]
+    with open(tmp_path / "run" / "metrics.csv") as handle:
+        rows = list(csv.DictReader(handle))
+    assert all(row["loss_alignment"] not in ("", None) and float(row["loss_alignment"]) > 0 for row in rows)
+    weights = load_file(tmp_path / "run" / "final" / "model.safetensors")
+    text = {k: v for k, v in weights.items() if k.startswith("text_model.")}
+    assert text, "the final folder lacks the text tower"
+    reference = siglip.text_model.state_dict()
+    name = next(k for k in text if k.endswith("embeddings.token_embedding.weight"))
+    assert torch.equal(text[name], reference[name.removeprefix("text_model.")])  # frozen: unchanged

@@ -102,6 +102,10 @@ class TrainingArguments:
                                         "only (NDA sources); default: the dataset folder.")
     streaming: bool = _arg(False, "Stream a built dataset (one source) instead of loading it; the stream's position "
                                   "is part of the checkpoints.")
+    text_encoder: str | None = _arg(None, "Text tower aligned with the semantic clips' anonymised commentary "
+                                          "(SigLIP / SigLIP2 checkpoint or any transformers text encoder, folder or "
+                                          "Hub id; frozen, as the authors did): trains the alignment head.",
+                                    metavar="NAME_OR_FOLDER")
     semantic_batch_size: int = _arg(2, "Semantic clips per step.", minimum=1)
     semantic_frames: int = _arg(8, "Frames per semantic clip (authors: 30).", minimum=1)
     log_every: int = _arg(1, "Steps between rows of metrics.csv.", minimum=1)
@@ -338,6 +342,55 @@ def _load_training_state(checkpoint: Path) -> dict:
     return state
 
 
+CAPTION_TOKENS = 64  # the authors pad captions to 64 tokens for the SigLIP2 text tower
+
+
+def attach_text_encoder(model, name_or_path: str):
+    """Load a pretrained text tower (the text half of a SigLIP / SigLIP2 / CLIP checkpoint, or any `AutoModel` text
+    encoder) into `model.text_model` (frozen when `config.freeze_text_encoder`) and its tokenizer; returns the
+    tokenizer. The config records the tower (`text_encoder_config`), so saved folders rebuild it."""
+    from transformers import AutoConfig, AutoModel, AutoTokenizer
+    from transformers.utils import logging as hf_logging
+
+    from ..modeling.modeling_soccermaster_video import build_text_encoder
+
+    config = AutoConfig.from_pretrained(name_or_path)
+    text_config = getattr(config, "text_config", None) if hasattr(config, "vision_config") else config
+    if text_config is None:
+        raise ValueError(f"{name_or_path}: no text encoder in this checkpoint ({config.model_type}).")
+    verbosity = hf_logging.get_verbosity()
+    hf_logging.set_verbosity_error()  # a dual encoder's vision half is expected to be unused
+    try:
+        tower = build_text_encoder(text_config)
+        source = AutoModel.from_pretrained(name_or_path)
+        text_source = getattr(source, "text_model", source)
+        missing, unexpected = tower.load_state_dict(text_source.state_dict(), strict=False)
+        if missing:
+            missing, unexpected = tower.load_state_dict(source.state_dict(), strict=False)
+        if missing:
+            raise ValueError(f"{name_or_path}: the text tower's weights do not match its config ({missing[:5]} ...).")
+    finally:
+        hf_logging.set_verbosity(verbosity)
+    model.config.text_encoder_config = tower.config
+    model.text_model = tower
+    if model.config.freeze_text_encoder:
+        tower.requires_grad_(False)
+    return AutoTokenizer.from_pretrained(name_or_path)
+
+
+def caption_embeddings(model, tokenizer, texts: list[str], device) -> torch.Tensor:
+    """Frozen-tower embeddings of the clips' commentary, zero rows for clips without one (excluded from the loss)."""
+    from ..modeling.modeling_soccermaster_video import encode_texts
+
+    tokens = tokenizer([text or "" for text in texts], padding="max_length", max_length=CAPTION_TOKENS,
+                       truncation=True, return_tensors="pt")
+    mask = tokens.get("attention_mask")
+    with torch.no_grad():
+        embeds = encode_texts(model, tokens["input_ids"].to(device), None if mask is None else mask.to(device), None)
+    missing = torch.tensor([not text for text in texts], device=device)
+    return embeds.masked_fill(missing[:, None], 0.0)
+
+
 def resume_training_state(checkpoint: Path, optimizer, scheduler) -> dict:
     """Load a checkpoint's optimiser, scheduler and torch RNG state (no code runs) and return its trainer state
     (`step` and the samplers' positions)."""
@@ -395,6 +448,16 @@ def train(args: TrainingArguments) -> Path:
         model = load_pretrained(SoccerMasterForPreTraining, args.model)
     else:
         model = SoccerMasterForPreTraining(_config_for(args))
+    tokenizer = None
+    if args.text_encoder:
+        if semantic is None:
+            raise ValueError("--text-encoder aligns the semantic clips' commentary with F_sem: give --semantic too.")
+        if model.text_model is None:
+            tokenizer = attach_text_encoder(model, args.text_encoder)
+        else:  # resumed or a model that already has its tower
+            from transformers import AutoTokenizer
+
+            tokenizer = AutoTokenizer.from_pretrained(args.text_encoder)
     image_size = model.config.vision_config.image_size
     optimizer = build_optimizer(model, args.learning_rate, args.weight_decay)
     steps_per_epoch = math.ceil(len(samples) / (args.batch_size * accelerator.num_processes))
@@ -414,7 +477,8 @@ def train(args: TrainingArguments) -> Path:
     atomic_write_json(output_dir / "training_args.json", asdict(args))
     log_path = output_dir / "metrics.csv"
     rows = read_metric_rows(log_path, step)
-    fields = ["step", "loss", "loss_detection", "loss_keypoints", "loss_lines", "loss_events", "lr_backbone", "epoch"]
+    fields = ["step", "loss", "loss_detection", "loss_keypoints", "loss_lines", "loss_events", "loss_alignment",
+              "lr_backbone", "epoch"]
     progress = tqdm(total=args.max_steps, initial=step, desc="training",
                     disable=not args.progress or not accelerator.is_main_process)  # one bar, on the main process
     model.train()
@@ -435,6 +499,13 @@ def train(args: TrainingArguments) -> Path:
                 semantic_inputs = to_semantic_inputs(clips, image_size)
                 semantic_inputs["semantic_pixel_values"] = semantic_inputs["semantic_pixel_values"].to(
                     accelerator.device)
+                if tokenizer is not None:  # alignment: the commentary of each clip, its keyword for extra positives
+                    semantic_inputs["text_embeds"] = caption_embeddings(unwrapped, tokenizer,
+                                                                        [c.get("text", "") for c in clips],
+                                                                        accelerator.device)
+                    labels = unwrapped.config.event_config.id2label
+                    semantic_inputs["keywords"] = [labels.get(int(c["label"])) if int(c["label"]) >= 0 else None
+                                                   for c in clips]
                 with accelerator.accumulate(model), accelerator.autocast():
                     semantic_outputs = model(**semantic_inputs)
                     if semantic_outputs.loss is not None:
@@ -451,7 +522,7 @@ def train(args: TrainingArguments) -> Path:
             rows.append({"step": step, "loss": float(outputs.loss.detach()), "epoch": samples.epoch,
                          "lr_backbone": _group_lr(optimizer, "backbone"),
                          **{k: terms.get(k, "") for k in ("loss_detection", "loss_keypoints", "loss_lines",
-                                                          "loss_events")}})
+                                                          "loss_events", "loss_alignment")}})
             progress.set_postfix(loss=f"{float(outputs.loss.detach()):.3f}")
             if accelerator.is_main_process:
                 with atomic_file(log_path, "w", newline="") as handle:
@@ -514,4 +585,4 @@ def publish(folder: Path, repo_id: str, local_dir: str | None = None, token: str
     return push_hub_folder(folder, repo_id, token=token, commit_message="soccermaster_hf pre-training")
 
 
-__all__ = ["PRESETS", "read_metric_rows", "resume_training_state", "validate_fields", "DataPosition", "Samples", "TrainingArguments", "is_built_dataset", "open_samples", "train"]
+__all__ = ["PRESETS", "attach_text_encoder", "caption_embeddings", "read_metric_rows", "resume_training_state", "validate_fields", "DataPosition", "Samples", "TrainingArguments", "is_built_dataset", "open_samples", "train"]
