@@ -64,15 +64,16 @@ def test_minimap_draws_athletes():
 
 
 def test_clear_errors(tmp_path, capsys):
-    assert main(["analyze", str(tmp_path / "missing.mp4")]) == 1
+    assert main(["analyze", str(tmp_path / "missing.mp4"), "--out", str(tmp_path / "out")]) == 1
     assert "no such file" in capsys.readouterr().err
     (tmp_path / "broken.mp4").write_bytes(b"\x00" * 100)
-    assert main(["analyze", str(tmp_path / "broken.mp4")]) == 1
+    assert main(["analyze", str(tmp_path / "broken.mp4"), "--out", str(tmp_path / "out")]) == 1
     assert "broken.mp4" in capsys.readouterr().err
     (tmp_path / "empty").mkdir()
-    assert main(["analyze", str(tmp_path / "empty")]) == 1
+    assert main(["analyze", str(tmp_path / "empty"), "--out", str(tmp_path / "out")]) == 1
     assert "no images" in capsys.readouterr().err
     assert main(["analyze"]) == 2
+    assert not (tmp_path / "out").exists()  # a refused input leaves no output folder behind
 
 
 @pytest.mark.slow

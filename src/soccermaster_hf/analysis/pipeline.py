@@ -75,11 +75,11 @@ def analyze(
 
     started = time.perf_counter()
     output_dir = Path(output_dir)
-    output_dir.mkdir(parents=True, exist_ok=True)
     frames, fps, description = demo_frames(min(max_frames, 50), seed) if demo or source is None else \
         load_frames(source, max_frames, report)
     model, model_description = load_analysis_model(model_name)
     model.eval()
+    output_dir.mkdir(parents=True, exist_ok=True)  # only once input and model are good: a bad input leaves nothing
     backbone_dtype = _backbone_dtype(precision, next(model.parameters()).device)
     # backbone, pitch and event heads in bfloat16 where native (heatmap peaks are refined in float32); detection fp32
     model.to_mixed_precision(backbone_dtype)
