@@ -15,7 +15,10 @@ clip decoded and turned into `SoccerMasterForPreTraining` inputs through a `Data
   downscaled to the training frame size with `--video-max-size`);
 
 and the semantic 1-fps clips from `SemanticClips` against the synth dataset's semantic config. Candidates are
-interleaved, each measured `--rounds` times; every measurement is printed, then the median.
+interleaved, each measured `--rounds` times; every measurement is printed, then the median and, for a dataset path,
+the median of its per-round ratio to the raw reader measured just before it (paired: robust to a noisy machine).
+DataLoader rates are steady-state (from the first batch on; the start-up to the first batch is printed apart); the
+last table reads as `soccermaster train` does, in the training process (`StreamingRecords` for the stream).
 """
 
 from __future__ import annotations
@@ -33,14 +36,27 @@ os.environ.setdefault("HF_DATASETS_DISABLE_PROGRESS_BARS", "1")
 import torch  # noqa: E402
 
 
-def _loader_rate(dataset, collate, workers: int) -> tuple[float, int]:
+def _loader_rate(dataset, collate, workers: int) -> tuple[float, float]:
+    """Steady-state clips/s (from the first batch on: worker start-up excluded) and the start-up seconds."""
     loader = torch.utils.data.DataLoader(dataset, batch_size=1, num_workers=workers, collate_fn=collate,
                                          persistent_workers=False)
     start = time.perf_counter()
+    first = None
     count = 0
     for batch in loader:
-        count += batch[next(iter(batch))].shape[0]
-    return count / (time.perf_counter() - start), count
+        if first is None:
+            first = time.perf_counter()
+        else:
+            count += batch[next(iter(batch))].shape[0]
+    return count / (time.perf_counter() - first), first - start
+
+
+def _training_rate(draw, count: int, collate) -> float:
+    """Clips/s of `count` draws in this process, each collated alone (how `soccermaster train` reads)."""
+    start = time.perf_counter()
+    for _ in range(count):
+        collate([draw()])
+    return count / (time.perf_counter() - start)
 
 
 def _raw_collate(samples, size):
@@ -64,7 +80,7 @@ def main() -> None:
     parser.add_argument("--max-frame-size", type=int, default=480)
     parser.add_argument("--image-size", type=int, default=224)
     parser.add_argument("--semantic-clips", type=int, default=8)
-    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--tracking", default="skillcorner",
                         help="SoccerSynth tracking source (procedural: faster, fewer events).")
     parser.add_argument("--max-shard-size", default="100KB", help="Small, so that there are shards for 2 workers.")
@@ -180,16 +196,53 @@ def main() -> None:
     print(f"\nread (clips/s decoded to model inputs at {size}x{size}, frames downscaled to <= {max_size} px; "
           f"{len(raw)} spatial clips in {shards} shards, {len(raw_semantic)} semantic clips of 30 frames in "
           f"{semantic_shards} shards)")
+    pairs = {"gsr dataset, streaming (JPEG frames) + SpatialCollate": "raw folders: SoccerNetGSRClips + to_model_inputs",
+             f"synth dataset, videos stored at <= {max_size} px": "raw folders: SoccerNetGSRClips + to_model_inputs",
+             "synth dataset semantic, streaming + SemanticCollate": "raw semantic: SemanticClips + to_semantic_inputs"}
+
+    def report(measured: dict[str, list[float]], indent: str = "    ") -> None:
+        for name, values in measured.items():
+            ratio = ""
+            if name in pairs and pairs[name] in measured:  # paired per round: both measured back to back
+                ratio = f"   x{statistics.median(a / b for a, b in zip(values, measured[pairs[name]])):.3f} of raw"
+            print(f"{indent}{name:<56} " + "  ".join(f"{v:8.2f}" for v in values) +
+                  f"   median {statistics.median(values):8.2f}{ratio}")
+
     for workers in (1, 2):
         measured: dict[str, list[float]] = {name: [] for name in candidates}
+        startup: dict[str, list[float]] = {name: [] for name in candidates}
         for _ in range(args.rounds):
             for name, (make, collate) in candidates.items():
-                rate, _ = _loader_rate(make(), collate, workers)
+                rate, seconds = _loader_rate(make(), collate, workers)
                 measured[name].append(rate)
-        print(f"  {workers} DataLoader worker{'s' if workers > 1 else ''}")
-        for name, values in measured.items():
-            print(f"    {name:<56} " + "  ".join(f"{v:8.2f}" for v in values) +
-                  f"   median {statistics.median(values):8.2f}")
+                startup[name].append(seconds)
+        print(f"  {workers} DataLoader worker{'s' if workers > 1 else ''} (steady state: from the first batch on; "
+              "start-up to the first batch, median s: " +
+              ", ".join(f"{name.split(':')[0].split(',')[0]} {statistics.median(v):.2f}" for name, v in startup.items())
+              + ")")
+        report(measured)
+
+    # the path `soccermaster train` takes: the sample drawn in the training process (map-style reader or
+    # StreamingRecords, the resumable stream with its batched Arrow reads), collated alone
+    from soccermaster_hf.datasets import open_clips
+
+    spatial_collate = functools.partial(_raw_collate, size=size)
+    training = {
+        "raw folders: SoccerNetGSRClips + to_model_inputs": (
+            lambda: (lambda it=iter(range(len(raw))): raw[next(it)]), spatial_collate),
+        "gsr dataset, streaming (JPEG frames) + SpatialCollate": (
+            lambda: (lambda s=open_clips(gsr_out, "spatial", streaming=True, media_root=synth, max_size=max_size):
+                     s.next()[0]), spatial_collate),
+        f"synth dataset, videos stored at <= {max_size} px": (
+            lambda: (lambda s=open_clips(small_out, "spatial", streaming=True, max_size=max_size): s.next()[0]),
+            spatial_collate),
+    }
+    measured = {name: [] for name in training}
+    for _ in range(args.rounds):
+        for name, (make, collate) in training.items():
+            measured[name].append(_training_rate(make(), len(raw), collate))
+    print("  as `soccermaster train` reads (in the training process; stream: StreamingRecords)")
+    report(measured)
 
 
 if __name__ == "__main__":

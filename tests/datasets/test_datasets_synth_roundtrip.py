@@ -199,3 +199,22 @@ def test_hub_media_is_fetched_file_by_file(synth_dir, built, monkeypatch):
     assert smd.read_info("me/soccersynth")["format"] == "synth"  # meta/info.json through the same download
     with pytest.raises(ValueError, match="media folder"):
         smd.SynthBuilder(synth_dir).to_dataset()
+
+
+@pytest.mark.parametrize("batch_size", [1, 3, 16])
+def test_streaming_records_read_in_batches_give_the_rows_one_by_one(built, monkeypatch, batch_size):
+    """Rows are read from Arrow in batches for speed; records, order and resume positions must not change."""
+    stream = _load(built["synth"], "spatial", streaming=True)
+    expected = []
+    for seed in (3, 5):
+        reference = smd.StreamingRecords(stream, None, seed=seed)
+        order = reference.shard_order(0)
+        expected.append([row for shard in order
+                         for row in stream.shard(num_shards=stream.num_shards, index=shard, contiguous=True)])
+    monkeypatch.setattr(smd.StreamingRecords, "read_batch_size", batch_size)
+    for seed, rows in zip((3, 5), expected):
+        records = smd.StreamingRecords(stream, None, seed=seed)
+        assert [records.next()[0] for _ in range(len(rows))] == rows
+        records.load_state_dict({**records.state_dict(), "epoch": 0, "position": 0, "row": 1, "seen": 1,
+                                 "cursor": 1})
+        assert records.next()[0] == rows[1]  # a resume inside a shard skips exactly the rows before it

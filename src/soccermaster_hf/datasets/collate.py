@@ -267,6 +267,14 @@ class RecordClips(torch.utils.data.Dataset):
         return self.decoder(self.records[int(index)])
 
 
+def _unbatched(stream, batch_size: int):
+    """The rows of a streaming dataset, in order, read `batch_size` at a time (`IterableDataset.iter`)."""
+    for batch in stream.iter(batch_size=batch_size):
+        columns = list(batch)
+        for index in range(len(batch[columns[0]]) if columns else 0):
+            yield {column: batch[column][index] for column in columns}
+
+
 class StreamingRecords:
     """A deterministic, resumable stream over a streaming `datasets.IterableDataset` (Parquet shards).
 
@@ -277,6 +285,8 @@ class StreamingRecords:
     process drew in the epoch, for per-sample augmentation seeds); :meth:`state_dict` is the position, and
     :meth:`load_state_dict` continues exactly there (rows before it are read again but not decoded).
     """
+
+    read_batch_size = 16  # rows are read from Arrow 16 at a time (~3x cheaper per row than one by one), then unbatched
 
     def __init__(self, stream, decoder=None, seed: int = 0, rank: int = 0, world_size: int = 1):
         if not 0 <= rank < world_size:
@@ -311,7 +321,7 @@ class StreamingRecords:
                 continue
             if self._rows is None:
                 shard = self.stream.shard(num_shards=self.num_shards, index=order[self.position], contiguous=True)
-                self._rows = iter(shard.skip(self.row) if self.row else shard)
+                self._rows = _unbatched(shard.skip(self.row) if self.row else shard, self.read_batch_size)
             try:
                 record = next(self._rows)
             except StopIteration:
