@@ -51,6 +51,14 @@ def _loader_rate(dataset, collate, workers: int) -> tuple[float, float]:
     return count / (time.perf_counter() - first), first - start
 
 
+def _drawer(samples):
+    """One sample per call: the map-style reader in index order, or the stream's next sample."""
+    if hasattr(samples, "next"):
+        return lambda: samples.next()[0]
+    indices = iter(range(len(samples)))
+    return lambda: samples[next(indices)]
+
+
 def _training_rate(draw, count: int, collate) -> float:
     """Clips/s of `count` draws in this process, each collated alone (how `soccermaster train` reads)."""
     start = time.perf_counter()
@@ -228,14 +236,12 @@ def main() -> None:
 
     spatial_collate = functools.partial(_raw_collate, size=size)
     training = {
-        "raw folders: SoccerNetGSRClips + to_model_inputs": (
-            lambda: (lambda it=iter(range(len(raw))): raw[next(it)]), spatial_collate),
+        "raw folders: SoccerNetGSRClips + to_model_inputs": (lambda: _drawer(raw), spatial_collate),
         "gsr dataset, streaming (JPEG frames) + SpatialCollate": (
-            lambda: (lambda s=open_clips(gsr_out, "spatial", streaming=True, media_root=synth, max_size=max_size):
-                     s.next()[0]), spatial_collate),
-        f"synth dataset, videos stored at <= {max_size} px": (
-            lambda: (lambda s=open_clips(small_out, "spatial", streaming=True, max_size=max_size): s.next()[0]),
+            lambda: _drawer(open_clips(gsr_out, "spatial", streaming=True, media_root=synth, max_size=max_size)),
             spatial_collate),
+        f"synth dataset, videos stored at <= {max_size} px": (
+            lambda: _drawer(open_clips(small_out, "spatial", streaming=True, max_size=max_size)), spatial_collate),
     }
     measured = {name: [] for name in training}
     for _ in range(args.rounds):

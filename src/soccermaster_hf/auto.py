@@ -93,12 +93,13 @@ def register_auto_classes() -> None:
         SoccerMasterForVideoClassification,
         SoccerMasterModel,
         SoccerMasterPitchConfig,
+        SoccerMasterTrackingConfig,
         SoccerMasterVisionConfig,
         SoccerMasterVisionModel,
     )
 
     for config_class in (SoccerMasterVisionConfig, SoccerMasterConfig, SoccerMasterDetectionConfig,
-                         SoccerMasterPitchConfig, SoccerMasterEventConfig):
+                         SoccerMasterPitchConfig, SoccerMasterEventConfig, SoccerMasterTrackingConfig):
         AutoConfig.register(config_class.model_type, config_class, exist_ok=True)
         config_class.register_for_auto_class()
     AutoModel.register(SoccerMasterVisionConfig, SoccerMasterVisionModel, exist_ok=True)

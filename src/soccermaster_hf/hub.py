@@ -306,7 +306,9 @@ def complete_hub_folder(
         linked.unlink()  # transformers' own copy (below) would write through a link
     for processor in processors:
         processor.save_pretrained(folder)  # writes its config with its auto_map
-    classes = [type(model.config), *auto_model_classes(model).values(), *(type(p) for p in processors)]
+    # the model's own class too: a class no Auto mapping has (e.g. SoccerMasterForMultiObjectTracking) still loads as
+    # remote code with `transformers.dynamic_module_utils.get_class_from_dynamic_module("<file>.<Class>", folder)`
+    classes = [type(model.config), type(model), *auto_model_classes(model).values(), *(type(p) for p in processors)]
     for source in remote_code_files(classes):
         _place_code(source, folder / source.name, link_code)
     if not (keep_existing_card and (folder / "README.md").is_file()):

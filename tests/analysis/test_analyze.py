@@ -102,3 +102,32 @@ def test_bf16_backbone_matches_fp32(frames_dir, tmp_path):
             assert (overlap.max(1) >= 0.7).mean() >= 0.8, overlap.max(1)
     with pytest.raises(ValueError, match="precision"):
         analyze(str(frames_dir), None, tmp_path / "x", progress=False, precision="fp8")
+
+
+def test_analyze_with_the_motip_tracker(frames_dir, tmp_path, capsys):
+    import torch
+
+    from soccermaster_hf import SoccerMasterConfig, SoccerMasterForGameStateReconstruction
+    from soccermaster_hf.training.tracking import load_tracking_model
+
+    torch.manual_seed(0)
+    SoccerMasterForGameStateReconstruction(SoccerMasterConfig.from_preset("tiny", num_frames=4)).save_pretrained(
+        tmp_path / "model")
+    tracking = load_tracking_model(str(tmp_path / "model"), {"num_ids": 8, "num_layers": 1, "num_attention_heads": 4,
+                                                              "ffn_dim": 32, "newborn_threshold": 0.0,
+                                                              "detection_threshold": 0.0})
+    tracking.save_pretrained(tmp_path / "tracking")
+    summary = analyze(str(frames_dir), str(tmp_path / "model"), tmp_path / "out", threshold=0.0, batch_size=4,
+                      progress=False, tracker="motip", tracking_model=str(tmp_path / "tracking"))
+    rows = (tmp_path / "out" / "SNMOT-001.txt").read_text().splitlines()
+    assert summary["tracks"] > 0 and summary["tracks"] == len({row.split(",")[1] for row in rows})
+    # a tracking model trained on another detector, or none: one clear line, no output folder
+    torch.manual_seed(1)
+    SoccerMasterForGameStateReconstruction(SoccerMasterConfig.from_preset("tiny", num_frames=4)).save_pretrained(
+        tmp_path / "other")
+    code = main(["analyze", str(frames_dir), "--model", str(tmp_path / "other"), "--tracker", "motip",
+                 "--tracking-model", str(tmp_path / "tracking"), "--out", str(tmp_path / "out2")])
+    assert code == 1 and "another detector" in capsys.readouterr().err and not (tmp_path / "out2").exists()
+    assert main(["analyze", str(frames_dir), "--model", str(tmp_path / "model"), "--tracker", "motip",
+                 "--out", str(tmp_path / "out3")]) == 1
+    assert "--tracking-model" in capsys.readouterr().err and not (tmp_path / "out3").exists()

@@ -9,6 +9,7 @@ import torch
 
 from soccermaster_hf import (
     SoccerMasterForGameStateReconstruction,
+    SoccerMasterForMultiObjectTracking,
     SoccerMasterForObjectDetection,
     SoccerMasterForPitchRegistration,
     SoccerMasterForPreTraining,
@@ -50,6 +51,31 @@ class TestObjectDetection(ModelTesterMixin):
 
     def output_tensor(self, output):
         return output.pred_boxes
+
+
+def id_decoder_inputs(width: int = 32) -> dict:
+    generator = torch.Generator().manual_seed(3)
+    return {"current_features": torch.randn(2, 3, width, generator=generator), "current_times": torch.full((2, 3), 2),
+            "history_features": torch.randn(2, 4, width, generator=generator),
+            "history_labels": torch.tensor([[0, 1, 0, 1], [2, 3, 2, 3]]), "history_times": torch.tensor([[0, 0, 1, 1]] * 2),
+            "current_boxes": torch.rand(2, 3, 4, generator=generator), "history_boxes": torch.rand(2, 4, 4, generator=generator)}
+
+
+class TestMultiObjectTracking(ModelTesterMixin):
+    model_class = SoccerMasterForMultiObjectTracking
+
+    def make_config(self):
+        return tiny_config(tracking_config={"num_ids": 6, "num_layers": 2, "num_attention_heads": 4, "ffn_dim": 64})
+
+    def forward_inputs(self):
+        return {"pixel_values": clip()[0], **id_decoder_inputs()}
+
+    def loss_inputs(self):
+        return {"pixel_values": clip()[0], "labels": detection_labels(2), **id_decoder_inputs(),
+                "id_labels": torch.tensor([[0, 1, 6], [2, 6, 3]])}
+
+    def output_tensor(self, output):
+        return torch.cat([output.detection.pred_boxes.flatten(), output.id_logits.flatten()])
 
 
 class TestPitchRegistration(ModelTesterMixin):

@@ -60,6 +60,18 @@ OTHER_BAD_ARGS = [
 ]
 
 
+TRACKING_BAD_ARGS = [("--max-steps", "0"), ("--learning-rate", "0"), ("--match-iou", "1.5"), ("--match-iou", "0"),
+                     ("--max-frames", "1"), ("--batch-size", "0"), ("--checkpoint-every", "0"), ("--max-grad-norm", "0"),
+                     ("--weight-decay", "-1")]
+
+
+@pytest.mark.parametrize(("option", "value"), TRACKING_BAD_ARGS)
+def test_train_tracking_rejects_bad_numbers(option, value, tmp_path, capsys):
+    code, _, err = run_cli(capsys, "train-tracking", tmp_path, "--output", tmp_path / "run", option, value)
+    assert_usage_error(code, err, option)
+    assert not (tmp_path / "run").exists()
+
+
 @pytest.mark.parametrize(("command", "option", "value"), OTHER_BAD_ARGS)
 def test_other_commands_reject_bad_numbers(command, option, value, tmp_path, capsys):
     extra = ["--out", tmp_path / "out"] if command == "synth" else []
@@ -100,6 +112,27 @@ def _broken_labels(kind: str, data: Path) -> Path:
         labels.unlink()
         labels.mkdir()
     return data
+
+
+@pytest.mark.parametrize("kind", ["truncated", "images-not-a-list", "json-list", "no-frames", "corrupt-frames",
+                                  "labels-is-a-folder"])
+def test_train_tracking_data_that_yields_nothing(kind, gsr_clips, tmp_path, capsys):
+    data = _broken_labels(kind, _clip_copy(gsr_clips, tmp_path))
+    code, out, err = run_cli(capsys, "train-tracking", data, "--output", tmp_path / "run", "--max-steps", "1",
+                             "--no-progress", "--init-from", tiny_detector(tmp_path))
+    assert_clear_error(code, err, data, "no usable tracking clip")
+    assert "skipped" in out
+
+
+def tiny_detector(tmp_path: Path) -> Path:
+    import torch
+
+    from soccermaster_hf import SoccerMasterConfig, SoccerMasterForObjectDetection
+
+    torch.manual_seed(0)
+    folder = tmp_path / "detector"
+    SoccerMasterForObjectDetection(SoccerMasterConfig.from_preset("tiny")).save_pretrained(folder)
+    return folder
 
 
 @pytest.mark.parametrize("kind", ["truncated", "images-not-a-list", "json-list", "width-wrong-type", "no-frames",

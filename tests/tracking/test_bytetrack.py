@@ -71,7 +71,7 @@ def test_make_tracker_by_name():
     assert isinstance(make_tracker("hungarian"), HungarianTracker)
     with pytest.raises(ValueError, match="model"):
         make_tracker("motip")
-    with pytest.raises(ValueError, match="bytetrack"):  # until the MOTIP model lands
+    with pytest.raises(ValueError, match="no ID decoder"):  # a model without the MOTIP ID decoder
         make_tracker("motip", model=object())
     with pytest.raises(ValueError, match="unknown tracker"):
         make_tracker("sort")

@@ -24,9 +24,11 @@ class AnalyzeArguments:
     seed: int = _arg(0, "Seed of the --demo clip.", minimum=0)
     precision: str = _arg("auto", "Backbone precision (auto: bf16 on CPUs with native bfloat16 instructions).",
                           choices=["auto", "fp32", "bf16"])
-    tracker: str = _arg("bytetrack", "Tracker: ByteTrack (the `trackers` library), the MOTIP ID decoder (needs a "
-                                     "SoccerMasterForMultiObjectTracking --model) or the Hungarian IoU + cosine baseline.",
+    tracker: str = _arg("bytetrack", "Tracker: ByteTrack (the `trackers` library), the MOTIP ID decoder (needs "
+                                     "--tracking-model) or the Hungarian IoU + cosine baseline.",
                         choices=["bytetrack", "motip", "hungarian"])
+    tracking_model: str | None = _arg(None, "SoccerMasterForMultiObjectTracking folder for --tracker motip (from "
+                                            "`soccermaster train-tracking` on this --model's detector).")
     split: str = _arg("test", "SoccerNet split of the GSR image ids when the input has no Labels-GameState.json.",
                       choices=["train", "valid", "test", "challenge"])
     overwrite: bool = _arg(False, "Write into a non-empty --out folder that is not a previous `soccermaster analyze` "

@@ -61,6 +61,7 @@ def analyze(
     tracker: str = "bytetrack",
     split: str = "test",
     report=None,
+    tracking_model: str | None = None,
 ) -> dict:
     """Run the pipeline (see the module docstring); returns the summary dictionary (also written to disk).
 
@@ -68,7 +69,8 @@ def analyze(
     head runs in float32 on the backbone's features, so boxes keep float32 resolution) or `"auto"` (bf16 on a CPU
     with native bfloat16 instructions, else fp32). `report`: a :class:`~soccermaster_hf.data.report.DataReport` that
     counts the input files skipped (non-regular or unreadable files of a frame folder). `tracker`: `"bytetrack"`,
-    `"motip"` (needs a `SoccerMasterForMultiObjectTracking` `model_name`) or `"hungarian"`. `split`: the SoccerNet split
+    `"motip"` (needs `tracking_model`, a `SoccerMasterForMultiObjectTracking` trained on this model's detector) or
+    `"hungarian"`. `split`: the SoccerNet split
     of the image ids when the input has no `Labels-GameState.json`.
     """
     from ..processing import SoccerMasterImageProcessor
@@ -79,13 +81,15 @@ def analyze(
         load_frames(source, max_frames, report)
     model, model_description = load_analysis_model(model_name)
     model.eval()
+    motip = load_tracking_model_for(model, tracking_model) if tracker == "motip" else None
     output_dir.mkdir(parents=True, exist_ok=True)  # only once input and model are good: a bad input leaves nothing
     backbone_dtype = _backbone_dtype(precision, next(model.parameters()).device)
     # backbone, pitch and event heads in bfloat16 where native (heatmap peaks are refined in float32); detection fp32
     model.to_mixed_precision(backbone_dtype)
     config = model.config
     processor = SoccerMasterImageProcessor.from_model_config(config)
-    tracker_runtime = make_tracker(tracker, frame_rate=fps, model=model if tracker == "motip" else None)
+    motip_settings = {"image_size": (frames[0].shape[1], frames[0].shape[0])} if motip is not None else {}
+    tracker_runtime = make_tracker(tracker, frame_rate=fps, model=motip, **motip_settings)
     tracked, cameras, per_frame = [], [], []
     stats = {"model_seconds": 0.0, "event_features": []}
     for index, found, camera, failure in observe_frames(frames, model, processor, threshold, batch_size,
@@ -206,6 +210,26 @@ def _backbone_dtype(precision: str, device: torch.device) -> torch.dtype:
     return torch.bfloat16 if precision == "bf16" else torch.float32
 
 
+def load_tracking_model_for(model, tracking_model: str | None):
+    """The `SoccerMasterForMultiObjectTracking` at `tracking_model`, checked to hold the same detector as `model`
+    (its ID decoder reads that detector's embeddings)."""
+    if tracking_model is None:
+        raise ValueError("--tracker motip needs --tracking-model: a SoccerMasterForMultiObjectTracking folder "
+                         "(`soccermaster train-tracking --init-from <your --model>`).")
+    from ..modeling import SoccerMasterForMultiObjectTracking
+    from ..utils.errors import load_pretrained
+
+    motip = load_pretrained(SoccerMasterForMultiObjectTracking, tracking_model).eval()
+    ours, theirs = model.detection_head.state_dict(), motip.detection_head.state_dict()
+    same = ours.keys() == theirs.keys() and all(
+        ours[key].shape == theirs[key].shape and torch.equal(ours[key].float(), theirs[key].float()) for key in ours)
+    if not same:
+        raise ValueError(f"{tracking_model}: its ID decoder was trained on another detector's embeddings (the "
+                         "detection heads differ); train it from this model: soccermaster train-tracking "
+                         "--init-from <model>.")
+    return motip
+
+
 def load_analysis_model(model_name: str | None):
     """The model to analyse with: `model_name` (folder or Hub id), else the default checkpoint shipped with the
     package, else (with a loud warning) a small untrained model so the pipeline still runs."""
@@ -228,4 +252,4 @@ def load_analysis_model(model_name: str | None):
     return SoccerMasterForGameStateReconstruction(config), "untrained tiny model (no checkpoint)"
 
 
-__all__ = ["analyze", "demo_frames", "load_analysis_model", "observe_frames"]
+__all__ = ["analyze", "demo_frames", "load_analysis_model", "load_tracking_model_for", "observe_frames"]

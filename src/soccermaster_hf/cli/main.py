@@ -38,6 +38,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
                         "Score generated commentary (BLEU, METEOR, ROUGE-L, CIDEr) exactly as MatchTime does."),
     "train-commentary": ("soccermaster_hf.cli.train_commentary",
                          "Train commentary generation (Q-Former prefix + frozen / LoRA causal LM) on captioned clips."),
+    "train-tracking": ("soccermaster_hf.cli.train_tracking",
+                       "Train the MOTIP ID decoder (SoccerMasterForMultiObjectTracking) on tracked clips (resumable)."),
     "dataset": ("soccermaster_hf.cli.dataset", "Build Hub-ready 🤗 datasets (sharded Parquet + card) from SoccerFactory sources."),
 }
 DEBUG_ENV = "SOCCERMASTER_DEBUG"

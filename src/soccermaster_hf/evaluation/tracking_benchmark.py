@@ -73,8 +73,9 @@ def benchmark_trackers(data: Path, model, processor, trackers: dict[str, dict], 
                 frames_in, width = observed[clip.name]
                 gt_frames, image_ids = truth[clip.name]
                 gt_frames = gt_frames[:len(frames_in)]
+                extra = {"image_size": (int(width), int(gt_frames_height(clip)))} if kind == "motip" else {}
                 tracked, ms = _run_tracker(kind, frames_in, model=motip_model if kind == "motip" else None,
-                                           **settings)
+                                           **settings, **extra)
                 timings.append(ms)
                 before.append(attribute_accuracy(tracked, gt_frames))
                 vote_game_state(tracked, image_width=width)
@@ -93,6 +94,14 @@ def benchmark_trackers(data: Path, model, processor, trackers: dict[str, dict], 
             "team accuracy before": _weighted(before, "team"), "team accuracy after": _weighted(after, "team"),
         }
     return report
+
+
+def gt_frames_height(clip: Path) -> int:
+    """The frame height of a SoccerNet clip folder (`seqinfo.ini` `imHeight`)."""
+    for line in (clip / "seqinfo.ini").read_text().splitlines():
+        if line.startswith("imHeight="):
+            return int(line.split("=", 1)[1])
+    raise ValueError(f"{clip / 'seqinfo.ini'}: no imHeight.")
 
 
 def _weighted(results: list[dict], key: str) -> float:

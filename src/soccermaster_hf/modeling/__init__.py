@@ -10,6 +10,7 @@ from .configuration_soccermaster import (
     SoccerMasterDetectionConfig,
     SoccerMasterEventConfig,
     SoccerMasterPitchConfig,
+    SoccerMasterTrackingConfig,
     SoccerMasterVisionConfig,
 )
 from .modeling_soccermaster import SoccerMasterPreTrainedModel, SoccerMasterVisionModel, SoccerMasterVisionModelOutput
@@ -31,6 +32,11 @@ from .modeling_soccermaster_multitask import (
     SoccerMasterGameStateOutput,
 )
 from .modeling_soccermaster_pitch import SoccerMasterForPitchRegistration, SoccerMasterPitchRegistrationOutput
+from .modeling_soccermaster_tracking import (
+    SoccerMasterForMultiObjectTracking,
+    SoccerMasterIDDecoder,
+    SoccerMasterMultiObjectTrackingOutput,
+)
 from .modeling_soccermaster_video import (
     SoccerMasterForVideoClassification,
     SoccerMasterModel,
@@ -53,6 +59,9 @@ __all__ = [
     "SoccerMasterDetectionHeadOutput",
     "SoccerMasterForConditionalGeneration",
     "SoccerMasterForGameStateReconstruction",
+    "SoccerMasterForMultiObjectTracking",
+    "SoccerMasterIDDecoder",
+    "SoccerMasterMultiObjectTrackingOutput",
     "SoccerMasterGameStateOutput",
     "SoccerMasterEventConfig",
     "SoccerMasterForObjectDetection",
@@ -66,6 +75,7 @@ __all__ = [
     "SoccerMasterPitchConfig",
     "SoccerMasterPitchRegistrationOutput",
     "SoccerMasterPreTrainedModel",
+    "SoccerMasterTrackingConfig",
     "SoccerMasterVideoClassifierOutput",
     "SoccerMasterVisionConfig",
     "SoccerMasterVisionModel",

@@ -432,6 +432,90 @@ class SoccerMasterEventConfig(PreTrainedConfig):
             self.label2id = {name: index for index, name in self.id2label.items()}
 
 
+@strict
+class SoccerMasterTrackingConfig(PreTrainedConfig):
+    r"""
+    Configuration of the MOTIP ID decoder ("Multiple Object Tracking as ID Prediction", Gao et al., CVPR 2025,
+    github MCG-NJU/MOTIP): tracking as classifying each current detection into one of `num_ids` identities of the
+    recent history, or "newborn". Defaults are MOTIP's published ones (its DanceTrack / SportsMOT configs).
+
+    A token is the detection's decoder embedding (the detection head's last decoder layer, `detection_config.hidden_size`
+    wide) concatenated with an ID embedding (`Linear(num_ids + 1 -> id_embedding_size)` on the one-hot label; the last
+    label is the special token of the current detections and the "newborn" class). History features pass an adapter
+    (FFN -> LayerNorm -> FFN -> LayerNorm); current ones go in raw.
+
+    Args:
+        num_ids (`int`, *optional*, defaults to 50): ID dictionary size K.
+        id_embedding_size (`int`, *optional*): width of the ID embedding (default: the detection head's width, as MOTIP).
+        num_layers (`int`, *optional*, defaults to 6): decoder layers (layer 0: cross-attention + FFN; later layers
+            first self-attend among the frame's detections).
+        num_attention_heads (`int`, *optional*, defaults to 16): heads over the token width (feature + ID).
+        ffn_dim (`int`, *optional*, defaults to 1024): FFN width of the decoder layers.
+        adapter_ratio (`int`, *optional*, defaults to 2): FFN ratio of the history adapter.
+        dropout (`float`, *optional*, defaults to 0.0): dropout in the decoder.
+        history_length (`int`, *optional*, defaults to 30): frames of history (relative-time bias length and miss
+            tolerance: a track unseen this long is dropped and its label recycled).
+        detection_threshold (`float`, *optional*, defaults to 0.3): detections above it go to the ID decoder.
+        newborn_threshold (`float`, *optional*, defaults to 0.6): a detection starts a track only above it.
+        id_threshold (`float`, *optional*, defaults to 0.2): an ID is accepted when its probability is at least this.
+        assignment (`str`, *optional*, defaults to `"object-max"`): `"object-max"` (per-detection argmax; an ID claimed
+            twice goes to the more confident detection, the other is newborn) or `"hungarian"` (cost 1 - p).
+        num_groups (`int`, *optional*, defaults to 6): independent random ID-label permutations per training clip.
+        sample_length (`int`, *optional*, defaults to 30): frames per training clip.
+        max_sample_stride (`int`, *optional*, defaults to 4): training clips take every s-th frame, s in [1, this].
+        trajectory_occlusion_prob (`float`, *optional*, defaults to 0.5): probability to hide a random contiguous
+            span of a trajectory from the history (per group).
+        trajectory_switch_prob (`float`, *optional*, defaults to 0.5): probability per frame to swap the history
+            features of a random half of its objects (labels kept).
+        loss_coefficient (`float`, *optional*, defaults to 1.0): weight of the ID cross-entropy.
+        box_embedding (`bool`, *optional*, defaults to `True`): add a projected sine embedding of each detection's box
+            (normalised cx, cy, w, h) to its feature (ours, not MOTIP's: MOTIP's DETR embeddings carry the position
+            through the decoder's positional queries, ours barely do, and the players of one team look alike).
+        norm_first (`bool`, *optional*, defaults to `True`): pre-norm decoder layers (ours; MOTIP's layers are
+            post-norm, `False`; a final LayerNorm before the ID head slowed learning down and is left out). Measured on toy identities (K = 50, width 256, 3 layers, CPU):
+            post-norm had not started copying IDs after 1,500 steps, pre-norm reached 96 % ID accuracy in 300.
+    """
+
+    model_type = "soccermaster_tracking"
+    base_config_key = "tracking_config"
+
+    num_ids: int = 50
+    id_embedding_size: int | None = None
+    num_layers: int = 6
+    num_attention_heads: int = 16
+    ffn_dim: int = 1024
+    adapter_ratio: int = 2
+    dropout: float | int = 0.0
+    history_length: int = 30
+    detection_threshold: float = 0.3
+    newborn_threshold: float = 0.6
+    id_threshold: float = 0.2
+    assignment: str = "object-max"
+    num_groups: int = 6
+    sample_length: int = 30
+    max_sample_stride: int = 4
+    trajectory_occlusion_prob: float | int = 0.5
+    trajectory_switch_prob: float | int = 0.5
+    loss_coefficient: float | int = 1.0
+    box_embedding: bool = True
+    norm_first: bool = True
+
+    def validate_architecture(self) -> None:
+        super().validate_architecture()
+        for name in ("num_ids", "num_layers", "num_attention_heads", "ffn_dim", "adapter_ratio", "history_length",
+                     "num_groups", "sample_length", "max_sample_stride"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"tracking_config.{name} must be >= 1, got {getattr(self, name)}.")
+        if self.id_embedding_size is not None and self.id_embedding_size < 1:
+            raise ValueError(f"tracking_config.id_embedding_size must be >= 1, got {self.id_embedding_size}.")
+        if self.assignment not in ("object-max", "hungarian"):
+            raise ValueError(f"tracking_config.assignment must be 'object-max' or 'hungarian', got {self.assignment!r}.")
+        for name in ("detection_threshold", "newborn_threshold", "id_threshold", "trajectory_occlusion_prob",
+                     "trajectory_switch_prob"):
+            if not 0.0 <= getattr(self, name) <= 1.0:
+                raise ValueError(f"tracking_config.{name} must be in [0, 1], got {getattr(self, name)}.")
+
+
 CONFIG_PRESETS: dict[str, tuple[dict, dict, dict]] = {
     # name: (vision, detection, pitch)  -- small configurations that train on a CPU
     "tiny": ({"hidden_size": 32, "intermediate_size": 64, "num_hidden_layers": 3, "num_attention_heads": 4,
@@ -472,6 +556,8 @@ class SoccerMasterConfig(PreTrainedConfig):
             Pitch keypoint and line heads.
         event_config (`SoccerMasterEventConfig` or `dict`, *optional*):
             Event classification head; the event classes are `id2label` of this config.
+        tracking_config (`SoccerMasterTrackingConfig` or `dict`, *optional*):
+            MOTIP ID decoder of `SoccerMasterForMultiObjectTracking`.
         text_encoder_config (`PreTrainedConfig` or `dict`, *optional*):
             Any Hugging Face text encoder (by `model_type`, default `siglip_text_model`). `None` = no text tower.
         text_config (`PreTrainedConfig` or `dict`, *optional*):
@@ -502,6 +588,7 @@ class SoccerMasterConfig(PreTrainedConfig):
         "detection_config": SoccerMasterDetectionConfig,
         "pitch_config": SoccerMasterPitchConfig,
         "event_config": SoccerMasterEventConfig,
+        "tracking_config": SoccerMasterTrackingConfig,
         "text_encoder_config": SubConfigSpec(AutoConfig, model_type="siglip_text_model", optional=True),
         "text_config": SubConfigSpec(AutoConfig, model_type="llama", optional=True),
         "qformer_config": SubConfigSpec(Blip2QFormerConfig, init_kwargs=dict(COMMENTARY_QFORMER_DEFAULTS),
@@ -512,6 +599,7 @@ class SoccerMasterConfig(PreTrainedConfig):
     detection_config: dict | PreTrainedConfig | None = None
     pitch_config: dict | PreTrainedConfig | None = None
     event_config: dict | PreTrainedConfig | None = None
+    tracking_config: dict | PreTrainedConfig | None = None
     text_encoder_config: dict | PreTrainedConfig | None = None
     text_config: dict | PreTrainedConfig | None = None
     qformer_config: dict | PreTrainedConfig | None = None
@@ -601,5 +689,6 @@ __all__ = [
     "SoccerMasterDetectionConfig",
     "SoccerMasterEventConfig",
     "SoccerMasterPitchConfig",
+    "SoccerMasterTrackingConfig",
     "SoccerMasterVisionConfig",
 ]

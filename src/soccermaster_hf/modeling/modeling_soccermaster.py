@@ -502,6 +502,11 @@ class SoccerMasterPreTrainedModel(PreTrainedModel):
         elif isinstance(module, PreTrainedModel) and isinstance(getattr(module, "query_tokens", None), nn.Parameter):
             # the commentary model (no import: the other classes' remote code does not need its file)
             init.normal_(module.query_tokens, std=float(self.config.initializer_range))
+        elif isinstance(getattr(module, "relative_time_bias", None), nn.Parameter):
+            # the MOTIP ID decoder (no import: the other classes' remote code does not need its file)
+            init.zeros_(module.relative_time_bias)
+            init.zeros_(module.feature_mean)
+            init.ones_(module.feature_std)
         elif isinstance(module, nn.MultiheadAttention):
             init.xavier_uniform_(module.in_proj_weight)
             init.zeros_(module.in_proj_bias)
