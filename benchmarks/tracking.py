@@ -51,7 +51,8 @@ def main() -> None:
         from soccermaster_hf import SoccerMasterForMultiObjectTracking
 
         motip = SoccerMasterForMultiObjectTracking.from_pretrained(args.motip_model).eval()
-        trackers["MOTIP (ID decoder)"] = {"tracker": "motip"}
+        trackers["MOTIP (ID decoder, object-max)"] = {"tracker": "motip"}
+        trackers["MOTIP (ID decoder, Hungarian)"] = {"tracker": "motip", "assignment": "hungarian"}
     report = benchmark_trackers(data, model, processor, trackers, motip_model=motip, threshold=args.threshold)
     print(f"detections: {description}; data: {data} ({args.clips} clips x {args.frames} frames)")
     names = list(report)
