@@ -131,3 +131,38 @@ def test_analyze_with_the_motip_tracker(frames_dir, tmp_path, capsys):
     assert main(["analyze", str(frames_dir), "--model", str(tmp_path / "model"), "--tracker", "motip",
                  "--out", str(tmp_path / "out3")]) == 1
     assert "--tracking-model" in capsys.readouterr().err and not (tmp_path / "out3").exists()
+
+
+def test_analyze_adds_a_line_of_commentary(frames_dir, tmp_path, capsys):
+    """A commentary adapter (tiny random Llama on a tiny backbone) gives the clip one generated line."""
+    from commentary.helpers import tiny_tokenizer
+    from transformers import LlamaConfig, LlamaForCausalLM
+
+    from soccermaster_hf.training.commentary import (
+        CommentaryTrainingArguments,
+        build_commentary_model,
+        save_commentary_adapter,
+    )
+
+    tokenizer = tiny_tokenizer()
+    LlamaForCausalLM(LlamaConfig(vocab_size=len(tokenizer), hidden_size=64, intermediate_size=128,
+                                 num_hidden_layers=2, num_attention_heads=4, num_key_value_heads=2,
+                                 max_position_embeddings=128, bos_token_id=tokenizer.bos_token_id,
+                                 eos_token_id=tokenizer.eos_token_id)).save_pretrained(tmp_path / "llm")
+    tokenizer.save_pretrained(tmp_path / "llm")
+    args = CommentaryTrainingArguments(train_data=["unused"], output_dir=str(tmp_path / "x"),
+                                       text_model=str(tmp_path / "llm"), num_query_tokens=4, qformer_hidden_size=32)
+    model, processor, meta = build_commentary_model(args)
+    save_commentary_adapter(model, processor, tmp_path / "adapter", meta)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the untrained-model warning
+        summary = analyze(str(frames_dir), None, tmp_path / "out", threshold=0.5, batch_size=4, progress=False,
+                          commentary_model=str(tmp_path / "adapter"))
+        assert isinstance(summary["commentary"], str)
+        assert json.loads((tmp_path / "out" / "summary.json").read_text())["commentary"] == summary["commentary"]
+        single = analyze(str(next(frames_dir.iterdir())), None, tmp_path / "one", progress=False,
+                         commentary_model=str(tmp_path / "adapter"))
+    assert single["commentary"] is None  # a single image gets no commentary
+    code = main(["analyze", str(frames_dir), "--commentary-model", str(tmp_path / "llm"), "--out",
+                 str(tmp_path / "bad")])
+    assert code == 1 and "commentary" in capsys.readouterr().err and not (tmp_path / "bad").exists()

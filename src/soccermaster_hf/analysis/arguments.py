@@ -29,6 +29,9 @@ class AnalyzeArguments:
                         choices=["bytetrack", "motip", "hungarian"])
     tracking_model: str | None = _arg(None, "SoccerMasterForMultiObjectTracking folder for --tracker motip (from "
                                             "`soccermaster train-tracking` on this --model's detector).")
+    commentary_model: str | None = _arg(None, "Commentary adapter folder (`soccermaster train-commentary` output): "
+                                              "adds a generated line of commentary for the clip (its frames at 1 fps, "
+                                              "at most 30).")
     split: str = _arg("test", "SoccerNet split of the GSR image ids when the input has no Labels-GameState.json.",
                       choices=["train", "valid", "test", "challenge"])
     overwrite: bool = _arg(False, "Write into a non-empty --out folder that is not a previous `soccermaster analyze` "

@@ -62,6 +62,7 @@ def analyze(
     split: str = "test",
     report=None,
     tracking_model: str | None = None,
+    commentary_model: str | None = None,
 ) -> dict:
     """Run the pipeline (see the module docstring); returns the summary dictionary (also written to disk).
 
@@ -71,7 +72,8 @@ def analyze(
     counts the input files skipped (non-regular or unreadable files of a frame folder). `tracker`: `"bytetrack"`,
     `"motip"` (needs `tracking_model`, a `SoccerMasterForMultiObjectTracking` trained on this model's detector) or
     `"hungarian"`. `split`: the SoccerNet split
-    of the image ids when the input has no `Labels-GameState.json`.
+    of the image ids when the input has no `Labels-GameState.json`. `commentary_model`: a commentary adapter folder;
+    the summary then holds a generated line of `commentary` for the clip (`None` for a single image).
     """
     from ..processing import SoccerMasterImageProcessor
 
@@ -82,6 +84,11 @@ def analyze(
     model, model_description = load_analysis_model(model_name)
     model.eval()
     motip = load_tracking_model_for(model, tracking_model) if tracker == "motip" else None
+    commentator = None
+    if commentary_model is not None:
+        from ..training.commentary import load_commentary_model
+
+        commentator = load_commentary_model(commentary_model)
     output_dir.mkdir(parents=True, exist_ok=True)  # only once input and model are good: a bad input leaves nothing
     backbone_dtype = _backbone_dtype(precision, next(model.parameters()).device)
     # backbone, pitch and event heads in bfloat16 where native (heatmap peaks are refined in float32); detection fp32
@@ -125,6 +132,7 @@ def analyze(
     top = probabilities.topk(min(3, len(probabilities)))
     labels = config.event_config.id2label
     events = [{"label": labels[int(i)], "score": float(s)} for s, i in zip(top.values, top.indices)]
+    commentary = clip_commentary(frames, fps, *commentator) if commentator is not None else None
     write_video(output_dir / "overlay.mp4", overlay, fps)
     write_video(output_dir / "minimap.mp4", minimaps, fps)
     for name, image in (("minimap.png", minimaps[-1]), ("overlay_last.png", overlay[-1])):
@@ -140,7 +148,7 @@ def analyze(
         "athletes_per_frame": float(np.mean([f["athletes"] for f in per_frame])),
         "tracks": len({d.track_id for f in tracked for d in f.detections}), "tracker": tracker,
         "game_state_file": f"{clip_name}.json", "tracking_file": f"{mot_name}.txt",
-        "frames_calibrated": calibrated, "events": events,
+        "frames_calibrated": calibrated, "events": events, "commentary": commentary,
         "model_frames_per_second": len(frames) / max(model_seconds, 1e-9),
         "total_frames_per_second": len(frames) / elapsed, "backbone_precision": str(backbone_dtype).split(".")[-1],
         "per_frame": per_frame,
@@ -210,6 +218,20 @@ def _backbone_dtype(precision: str, device: torch.device) -> torch.dtype:
     return torch.bfloat16 if precision == "bf16" else torch.float32
 
 
+def clip_commentary(frames: list[np.ndarray], fps: float, model, processor, max_frames: int = 30) -> str | None:
+    """One generated line of commentary for a clip: its frames sampled at 1 fps (at most `max_frames`, the 1-fps
+    windows commentary is trained on), through the commentary model's own backbone; `None` for a single image."""
+    from ..training.commentary import generate_commentary
+
+    if len(frames) < 2:
+        return None
+    step = max(1, int(round(fps)))
+    picked = np.stack(frames[::step][:max_frames])
+    clip = torch.from_numpy(picked).permute(0, 3, 1, 2).float().div_(255.0)
+    with torch.inference_mode():
+        return generate_commentary(model, processor, [{"frames": clip}], max_new_tokens=32, do_sample=False)[0]
+
+
 def load_tracking_model_for(model, tracking_model: str | None):
     """The `SoccerMasterForMultiObjectTracking` at `tracking_model`, checked to hold the same detector as `model`
     (its ID decoder reads that detector's embeddings)."""
@@ -252,4 +274,5 @@ def load_analysis_model(model_name: str | None):
     return SoccerMasterForGameStateReconstruction(config), "untrained tiny model (no checkpoint)"
 
 
-__all__ = ["analyze", "demo_frames", "load_analysis_model", "load_tracking_model_for", "observe_frames"]
+__all__ = ["analyze", "clip_commentary", "demo_frames", "load_analysis_model", "load_tracking_model_for",
+           "observe_frames"]

@@ -49,6 +49,7 @@ def run(args: argparse.Namespace) -> int:
         ("identities (tracks)", summary["tracks"]),
         ("frames with a camera", f"{summary['frames_calibrated']} / {summary['frames']}"),
         ("events (top 3)", events),
+        *([("commentary", summary["commentary"])] if summary.get("commentary") is not None else []),
         ("speed", f"{summary['model_frames_per_second']:.1f} frames/s (model), "
                   f"{summary['total_frames_per_second']:.1f} frames/s (end to end)"),
         ("outputs", f"{options.out}/overlay.mp4, minimap.mp4, minimap.png, {summary['game_state_file']}, "
