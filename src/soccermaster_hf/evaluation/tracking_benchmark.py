@@ -27,8 +27,8 @@ __all__ = ["benchmark_trackers", "observe_clip"]
 
 
 def observe_clip(folder: Path, model, processor, threshold: float = 0.5, batch_size: int = 4,
-                 max_frames: int | None = None) -> tuple[list[TrackedFrame], float]:
-    """The untracked detections of a clip folder's frames, and its width."""
+                 max_frames: int | None = None) -> tuple[list[TrackedFrame], tuple[int, int]]:
+    """The untracked detections of a clip folder's frames, and the frame size ``(width, height)``."""
     import torch
 
     from ..analysis.pipeline import observe_frames
@@ -37,7 +37,7 @@ def observe_clip(folder: Path, model, processor, threshold: float = 0.5, batch_s
     frames, _, _ = load_frames(str(folder / "img1"), max_frames or 10**9)
     observed = [TrackedFrame(index, found, calibrated=camera is not None) for index, found, camera, _ in
                 observe_frames(frames, model, processor, threshold, batch_size, torch.float32)]
-    return observed, float(frames[0].shape[1])
+    return observed, (int(frames[0].shape[1]), int(frames[0].shape[0]))
 
 
 def _run_tracker(name: str, observed: list[TrackedFrame], model=None, **settings) -> tuple[list[TrackedFrame], float]:
@@ -70,15 +70,15 @@ def benchmark_trackers(data: Path, model, processor, trackers: dict[str, dict], 
             out = Path(tmp)
             timings, fragments, before, after = [], [], [], []
             for clip in clips:
-                frames_in, width = observed[clip.name]
+                frames_in, image_size = observed[clip.name]
                 gt_frames, image_ids = truth[clip.name]
                 gt_frames = gt_frames[:len(frames_in)]
-                extra = {"image_size": (int(width), int(gt_frames_height(clip)))} if kind == "motip" else {}
+                extra = {"image_size": image_size} if kind == "motip" else {}
                 tracked, ms = _run_tracker(kind, frames_in, model=motip_model if kind == "motip" else None,
                                            **settings, **extra)
                 timings.append(ms)
                 before.append(attribute_accuracy(tracked, gt_frames))
-                vote_game_state(tracked, image_width=width)
+                vote_game_state(tracked, image_width=float(image_size[0]))
                 after.append(attribute_accuracy(tracked, gt_frames))
                 fragments.append(tracks_per_athlete(tracked, gt_frames))
                 write_snmot(out / f"{clip.name}.txt", tracked)
@@ -94,14 +94,6 @@ def benchmark_trackers(data: Path, model, processor, trackers: dict[str, dict], 
             "team accuracy before": _weighted(before, "team"), "team accuracy after": _weighted(after, "team"),
         }
     return report
-
-
-def gt_frames_height(clip: Path) -> int:
-    """The frame height of a SoccerNet clip folder (`seqinfo.ini` `imHeight`)."""
-    for line in (clip / "seqinfo.ini").read_text().splitlines():
-        if line.startswith("imHeight="):
-            return int(line.split("=", 1)[1])
-    raise ValueError(f"{clip / 'seqinfo.ini'}: no imHeight.")
 
 
 def _weighted(results: list[dict], key: str) -> float:

@@ -19,7 +19,16 @@ import numpy as np
 import torch
 from scipy.optimize import linear_sum_assignment
 
-__all__ = ["MOTIPTracker"]
+__all__ = ["MOTIPTracker", "normalised_boxes"]
+
+
+def normalised_boxes(boxes_xyxy: np.ndarray, image_size: tuple[int, int]) -> torch.Tensor:
+    """(N, 4) pixel ``(x0, y0, x1, y1)`` -> normalised ``(cx, cy, w, h)`` of an image of `image_size` (width, height),
+    the ID decoder's box input."""
+    width, height = image_size
+    b = torch.as_tensor(np.asarray(boxes_xyxy, dtype=np.float32)).reshape(-1, 4)
+    return torch.stack([(b[:, 0] + b[:, 2]) / (2 * width), (b[:, 1] + b[:, 3]) / (2 * height),
+                        (b[:, 2] - b[:, 0]) / width, (b[:, 3] - b[:, 1]) / height], dim=-1)
 
 
 class MOTIPTracker:
@@ -120,12 +129,7 @@ class MOTIPTracker:
         features = torch.as_tensor(np.asarray(embeddings, dtype=np.float32))
         if not torch.isfinite(features).all():
             raise ValueError("the motip tracker got non-finite detection embeddings.")
-        if self.image_size is not None:
-            from ..training.tracking import normalised_boxes
-
-            normalised = normalised_boxes(boxes, self.image_size)
-        else:
-            normalised = torch.zeros(count, 4)
+        normalised = normalised_boxes(boxes, self.image_size) if self.image_size is not None else torch.zeros(count, 4)
         kept = [i for i in range(count) if scores[i] > self.detection_threshold]
         ids = [0] * count
         labels: dict[int, int] = {}

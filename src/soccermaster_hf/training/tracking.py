@@ -37,6 +37,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from ..tracking.motip import normalised_boxes
 from ..utils.io import atomic_file, atomic_write_json, prepare_output_dir, save_pretrained_atomic
 from .pretrain import _arg, _checkpoints, _save_checkpoint, read_metric_rows, resume_training_state, validate_fields
 
@@ -114,15 +115,6 @@ def match_identities(boxes: np.ndarray, truth_boxes: np.ndarray, truth_ids: np.n
         if iou[row, column] >= min_iou:
             identities[row] = int(truth_ids[column])
     return identities
-
-
-def normalised_boxes(boxes_xyxy: np.ndarray, image_size: tuple[int, int]) -> torch.Tensor:
-    """(N, 4) pixel ``(x0, y0, x1, y1)`` -> normalised ``(cx, cy, w, h)`` of an image of `image_size` (width, height),
-    the ID decoder's box input."""
-    width, height = image_size
-    b = torch.as_tensor(np.asarray(boxes_xyxy, dtype=np.float32)).reshape(-1, 4)
-    return torch.stack([(b[:, 0] + b[:, 2]) / (2 * width), (b[:, 1] + b[:, 3]) / (2 * height),
-                        (b[:, 2] - b[:, 0]) / width, (b[:, 3] - b[:, 1]) / height], dim=-1)
 
 
 def clip_tokens(folder: Path, model, processor, threshold: float, min_iou: float, batch_size: int,
@@ -361,4 +353,4 @@ def train_tracking(args: TrackingTrainingArguments) -> Path:
 
 
 __all__ = ["TrackingTrainingArguments", "clip_folders", "clip_tokens", "load_tracking_model", "match_identities",
-           "normalised_boxes", "train_tracking", "training_batch"]
+           "normalised_boxes", "train_tracking", "training_batch"]  # normalised_boxes: re-exported from tracking.motip
