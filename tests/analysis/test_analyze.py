@@ -28,9 +28,13 @@ def test_pipeline_writes_every_output(frames_dir, tmp_path):
         summary = analyze(str(frames_dir), None, tmp_path / "out", threshold=0.0, batch_size=4, progress=False,
                           tracker="hungarian")
     for name in ("overlay.mp4", "minimap.mp4", "minimap.png", "SNGS-001.json", "SNMOT-001.txt", "summary.json",
-                 "overlay_last.png"):
+                 "overlay_last.png", "frames.jsonl", "results_spotting.json", "events.json"):
         assert (tmp_path / "out" / name).is_file(), name
-    assert summary["frames"] == 6 and len(summary["per_frame"]) == 6 and len(summary["events"]) == 3
+    per_frame = [json.loads(line) for line in (tmp_path / "out" / "frames.jsonl").read_text().splitlines()]
+    assert summary["frames"] == 6 and [f["frame"] for f in per_frame] == [1, 2, 3, 4, 5, 6]
+    # a clip shorter than one 30-s window: one window over it, the event head's three best keywords
+    assert summary["spotting_windows"] == 1 and len(summary["top_events"]) == 3
+    assert sum(s["frames"] for s in summary["shots"]) == 6
     # the GSR file of the clip (its ground truth's name and image ids): only athletes with a camera are scorable
     written = json.loads((tmp_path / "out" / "SNGS-001.json").read_text())
     assert written["info"]["version"] and isinstance(written["predictions"], list)
@@ -133,7 +137,7 @@ def test_analyze_with_the_motip_tracker(frames_dir, tmp_path, capsys):
     assert "--tracking-model" in capsys.readouterr().err and not (tmp_path / "out3").exists()
 
 
-def test_analyze_adds_a_line_of_commentary(frames_dir, tmp_path, capsys):
+def test_analyze_adds_a_line_of_commentary(frames_dir, tmp_path, capsys, monkeypatch):
     """A commentary adapter (tiny random Llama on a tiny backbone) gives the clip one generated line."""
     from commentary.helpers import tiny_tokenizer
     from transformers import LlamaConfig, LlamaForCausalLM
@@ -160,6 +164,14 @@ def test_analyze_adds_a_line_of_commentary(frames_dir, tmp_path, capsys):
                           commentary_model=str(tmp_path / "adapter"))
         assert isinstance(summary["commentary"], str)
         assert json.loads((tmp_path / "out" / "summary.json").read_text())["commentary"] == summary["commentary"]
+        # every reported event gets its own line (the untrained head reports none at the real threshold)
+        import soccermaster_hf.analysis.pipeline as pipeline
+
+        monkeypatch.setattr(pipeline, "EVENT_THRESHOLD", 0.0)
+        spotted = analyze(str(frames_dir), None, tmp_path / "events", threshold=0.5, batch_size=4, progress=False,
+                          commentary_model=str(tmp_path / "adapter"))
+        assert spotted["events"] and all(isinstance(e["commentary"], str) for e in spotted["events"])
+        assert "commentary" in (tmp_path / "events" / "report.html").read_text()
         single = analyze(str(next(frames_dir.iterdir())), None, tmp_path / "one", progress=False,
                          commentary_model=str(tmp_path / "adapter"))
     assert single["commentary"] is None  # a single image gets no commentary

@@ -43,6 +43,9 @@ def test_train_rejects_bad_numbers(option, value, tmp_path, capsys):
 ANALYZE_BAD_ARGS = [
     ("--max-frames", "0"), ("--max-frames", "-5"), ("--batch-size", "0"), ("--threshold", "-0.1"),
     ("--threshold", "1.5"), ("--threshold", "nan"), ("--precision", "fp64"), ("--seed", "-1"),
+    ("--start", "-1"), ("--start", "nan"), ("--end", "-3"), ("--segment-seconds", "0"), ("--segment-seconds", "-1"),
+    ("--spotting-stride", "0"), ("--spotting-stride", "inf"), ("--calibrate-every", "0"), ("--half", "3"),
+    ("--half", "one"), ("--batch-size", "-2"), ("--end", "abc"),
 ]
 
 
@@ -450,6 +453,88 @@ def test_analyze_refused_outputs_keep_every_file(kind, tiny_model_dir, tmp_path,
     code, _, err = run_cli(capsys, "analyze", frames, "--model", tiny_model_dir, "--out", out, *ANALYZE)
     assert_clear_error(code, err, out)
     assert {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()} == before
+
+
+@pytest.mark.parametrize("kind", ["start-after-end", "start-beyond-input", "end-equals-start"])
+def test_analyze_empty_time_range(kind, tiny_model_dir, tmp_path, capsys):
+    frames = _frames(tmp_path / "frames")  # 2 frames at 25 fps: 0.08 s
+    times = {"start-after-end": ["--start", "0.05", "--end", "0.01"], "start-beyond-input": ["--start", "5"],
+             "end-equals-start": ["--start", "0.04", "--end", "0.04"]}[kind]
+    code, _, err = run_cli(capsys, "analyze", frames, "--model", tiny_model_dir, "--out", tmp_path / "out",
+                           "--precision", "fp32", *times)
+    assert_clear_error(code, err)
+    assert not (tmp_path / "out").exists()
+
+
+def test_analyze_resume_with_other_settings_is_refused(tiny_model_dir, tmp_path, capsys):
+    frames = _frames(tmp_path / "frames")
+    code, _, err = run_cli(capsys, "analyze", frames, "--model", tiny_model_dir, "--out", tmp_path / "out", *ANALYZE)
+    assert code == 0, err
+    before = {p: p.read_bytes() for p in (tmp_path / "out").rglob("*") if p.is_file()}
+    code, _, err = run_cli(capsys, "analyze", frames, "--model", tiny_model_dir, "--out", tmp_path / "out", *ANALYZE,
+                           "--threshold", "0.9", "--resume")
+    assert_clear_error(code, err, tmp_path / "out")
+    assert {p: p.read_bytes() for p in (tmp_path / "out").rglob("*") if p.is_file()} == before
+
+
+@pytest.mark.parametrize("kind", ["damaged-run-state", "damaged-segment-commit", "missing-segment-rows"])
+def test_analyze_resume_from_damaged_state(kind, tiny_model_dir, tmp_path, capsys):
+    """A damaged state folder of our own: a clean start (run state) or a clear line (segment files), never a
+    traceback."""
+    frames = _frames(tmp_path / "frames")
+    options = ["--model", tiny_model_dir, "--out", tmp_path / "out", *ANALYZE]
+    code, _, err = run_cli(capsys, "analyze", frames, *options)
+    assert code == 0, err
+    state = tmp_path / "out" / ".analysis"
+    if kind == "damaged-run-state":
+        (state / "run.json").write_text("{not json")
+    elif kind == "damaged-segment-commit":
+        (state / "run.json").write_text((state / "run.json").read_text().replace('"complete": true', '"complete": false'))
+        (state / "00000.done.json").write_text("[1, 2")
+    else:
+        (state / "run.json").write_text((state / "run.json").read_text().replace('"complete": true', '"complete": false'))
+        (state / "00000.rows.jsonl").unlink()
+    code, out, err = run_cli(capsys, "analyze", frames, *options, "--resume")
+    if code == 0:
+        assert (tmp_path / "out" / "summary.json").is_file()
+        record("ok")
+    else:
+        assert_clear_error(code, err)
+
+
+@pytest.mark.parametrize("kind", ["list-of-missing-files", "binary-list", "list-naming-a-fifo", "folder-one-corrupt"])
+def test_analyze_batch_bad_inputs(kind, tiny_model_dir, tmp_path, capsys):
+    import cv2
+
+    folder = tmp_path / "inputs"
+    folder.mkdir()
+    good = folder / "good.mp4"
+    writer = cv2.VideoWriter(str(good), cv2.VideoWriter_fourcc(*"mp4v"), 25, (64, 36))
+    for _ in range(3):
+        writer.write(np.random.default_rng(0).integers(0, 255, (36, 64, 3), dtype=np.uint8))
+    writer.release()
+    if kind == "list-of-missing-files":
+        source = tmp_path / "list.txt"
+        source.write_text("inputs/good.mp4\nnowhere/a.mp4\nnowhere/b.mp4\n")
+    elif kind == "binary-list":
+        source = tmp_path / "list.txt"
+        source.write_bytes(bytes(range(256)))
+    elif kind == "list-naming-a-fifo":
+        make_fifo(folder / "pipe.mp4")
+        source = tmp_path / "list.txt"
+        source.write_text("inputs/pipe.mp4\ninputs/good.mp4\n")
+    else:
+        (folder / "bad.mp4").write_bytes(b"\x00" * 500)
+        source = folder
+    code, out, err = run_cli(capsys, "analyze", source, "--model", tiny_model_dir, "--out", tmp_path / "out",
+                             "--precision", "fp32", "--tracker", "hungarian")
+    assert code == 1 and "Traceback" not in err
+    lines = [line for line in err.splitlines() if line.startswith("error:")]
+    assert lines, err
+    if kind != "binary-list":  # the good input still ran, the bad ones were counted
+        assert (tmp_path / "out" / "good" / "summary.json").is_file()
+        assert "failed" in out
+    record("skip" if kind != "binary-list" else "error")
 
 
 def test_analyze_twice_into_its_own_output(tiny_model_dir, tmp_path, capsys):

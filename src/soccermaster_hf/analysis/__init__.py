@@ -1,8 +1,13 @@
-"""The main job: video in -> frames -> model -> post-processing -> geometry -> tracking -> writers."""
+"""The main job, streamed: video in -> frames -> model -> post-processing -> shots, cameras, tracking, events ->
+writers (see :mod:`soccermaster_hf.analysis.pipeline` and docs/analysis.md)."""
 
 from .arguments import AnalyzeArguments
-from .pipeline import analyze, clip_commentary, demo_frames, load_analysis_model
+from .batch import analyze_many, batch_inputs
+from .kloppy_export import to_kloppy
+from .pipeline import AnalysisError, analyze, clip_commentary, demo_frames, load_analysis_model
 from .render import draw_minimap, draw_overlay, write_video
 from .zero_shot import rank_prompts
 
-__all__ = ["AnalyzeArguments", "analyze", "clip_commentary", "demo_frames", "draw_minimap", "draw_overlay", "load_analysis_model", "rank_prompts", "write_video"]
+__all__ = ["AnalysisError", "AnalyzeArguments", "analyze", "analyze_many", "batch_inputs", "clip_commentary",
+           "demo_frames", "draw_minimap", "draw_overlay", "load_analysis_model", "rank_prompts", "to_kloppy",
+           "write_video"]

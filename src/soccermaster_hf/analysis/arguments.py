@@ -19,7 +19,20 @@ class AnalyzeArguments:
     model: str | None = _arg(None, "SoccerMasterForPreTraining folder or Hub id (default: the shipped checkpoint).")
     out: str = _arg("soccermaster-analysis", "Output folder.")
     threshold: float = _arg(0.5, "Detection score threshold.", minimum=0.0, maximum=1.0)
-    max_frames: int = _arg(250, "Analyse at most this many frames.", minimum=1)
+    max_frames: int | None = _arg(None, "Analyse at most this many frames (default: all of --start..--end).",
+                                  minimum=1)
+    start: float = _arg(0.0, "Start at this time of the input (seconds).", minimum=0.0)
+    end: float | None = _arg(None, "Stop at this time of the input (seconds; default: its end).", minimum=0.0)
+    resume: bool = _arg(False, "Continue a killed run in --out (same input and settings) from its last committed "
+                               "segment.")
+    segment_seconds: float = _arg(60.0, "Commit the outputs every this many seconds of video (what --resume keeps).",
+                                  minimum=0.0, exclusive_minimum=True)
+    spotting_stride: float = _arg(5.0, "Seconds between the 30-s event-spotting windows.", minimum=0.0,
+                                  exclusive_minimum=True)
+    calibrate_every: int = _arg(10, "Solve the camera on every this many frames of a shot (and its last frame); the "
+                                   "frames between interpolate between two plausible cameras (1: every frame).",
+                                minimum=1)
+    half: int = _arg(1, "Match half the video shows (SoccerNet-v2 gameTime of the spotted events).", choices=[1, 2])
     batch_size: int = _arg(4, "Frames per model pass.", minimum=1)
     seed: int = _arg(0, "Seed of the --demo clip.", minimum=0)
     precision: str = _arg("auto", "Backbone precision (auto: bf16 on CPUs with native bfloat16 instructions).",

@@ -12,11 +12,29 @@ from dataclasses import asdict
 from pathlib import Path
 
 from ..analysis.arguments import AnalyzeArguments
+from ..analysis.batch import is_batch_input
 from .arguments import add_dataclass_arguments, dataclass_from_args
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_dataclass_arguments(parser, AnalyzeArguments)
+
+
+def run_batch(options: AnalyzeArguments, settings: dict) -> int:
+    """Many inputs (a list or a folder of videos): this process's share, each input in ``--out/<name>/``."""
+    from ..analysis.batch import analyze_many, process_rank
+    from ..utils.io import write_marker
+
+    rank, world = process_rank()
+    settings = {k: v for k, v in settings.items() if k not in ("resume", "demo", "seed")}
+    Path(options.out).mkdir(parents=True, exist_ok=True)
+    write_marker(options.out, "analyze")
+    outcome = analyze_many(options.input, options.out, options.model, rank=rank, world_size=world,
+                           report_errors=lambda line: print(line, file=sys.stderr), **settings)
+    share = len(range(rank, outcome["inputs"], world))
+    print(f"process {rank + 1} of {world}: {share} of {outcome['inputs']} inputs; analysed {len(outcome['done'])}, "
+          f"already done {len(outcome['skipped'])}, failed {len(outcome['failed'])} (outputs in {options.out}/)")
+    return 1 if outcome["failed"] else 0
 
 
 def run(args: argparse.Namespace) -> int:
@@ -33,6 +51,8 @@ def run(args: argparse.Namespace) -> int:
                        sources=[options.input if not options.demo else None, options.model], create=False)
     report = DataReport(source=str(options.input))
     settings = {k: v for k, v in asdict(options).items() if k not in ("input", "model", "out", "overwrite")}
+    if options.input is not None and not options.demo and is_batch_input(options.input):
+        return run_batch(options, settings)
     try:
         summary = analyze(options.input, options.model, options.out, **settings, report=report)
     finally:
@@ -40,20 +60,24 @@ def run(args: argparse.Namespace) -> int:
             write_marker(options.out, "analyze")
     for line in report.lines():
         print(line, file=sys.stderr)
-    events = ", ".join(f"{e['label']} ({e['score']:.2f})" for e in summary["events"])
+    events = ", ".join(f"{e['label']} at {e['time']:.0f} s ({e['confidence']:.2f})" for e in summary["top_events"])
+    shots = summary["shots"]
     rows = [
         ("input", summary["input"]),
         ("model", summary["model"]),
-        ("frames", summary["frames"]),
+        ("frames", f"{summary['frames']} ({summary['start_seconds']:g}-{summary['end_seconds']:g} s)"),
         ("athletes / frame", f"{summary['athletes_per_frame']:.1f}"),
         ("identities (tracks)", summary["tracks"]),
-        ("frames with a camera", f"{summary['frames_calibrated']} / {summary['frames']}"),
-        ("events (top 3)", events),
+        ("shots", f"{len(shots)} ({sum(s['view'] != 'Other view' for s in shots)} main camera)"),
+        ("frames with a camera", f"{summary['frames_calibrated']} / {summary['frames']} (plausible cameras only)"),
+        ("events", f"{len(summary['events'])} spotted in {summary['spotting_windows']} windows"
+                   + (f"; best: {events}" if events else " (a single image has none)")),
         *([("commentary", summary["commentary"])] if summary.get("commentary") is not None else []),
         ("speed", f"{summary['model_frames_per_second']:.1f} frames/s (model), "
                   f"{summary['total_frames_per_second']:.1f} frames/s (end to end)"),
         ("outputs", f"{options.out}/overlay.mp4, minimap.mp4, minimap.png, {summary['game_state_file']}, "
-                    f"{summary['tracking_file']}, summary.json"),
+                    f"{summary['tracking_file']}, cameras/, results_spotting.json, events.json, frames.jsonl, "
+                    "summary.json"),
     ]
     width = max(len(name) for name, _ in rows)
     for name, value in rows:

@@ -663,6 +663,39 @@ class SoccerMasterVisionModel(SoccerMasterPreTrainedModel):
         )
         return resampled[0].t().to(table.dtype)
 
+    def temporal_forward(
+        self, spatial_hidden_state: torch.Tensor, **kwargs: Unpack[TransformersKwargs]
+    ) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """The video-mode stack after the spatial layers: temporal embedding, the spatio-temporal layers,
+        `post_layernorm` and the per-frame attention pooling.
+
+        Takes F_spa of shape `(batch_size, num_frames, num_patches, hidden_size)` (e.g. the `spatial_hidden_state` of
+        frames that went through the backbone one by one in image mode, gathered at 1 fps) and returns
+        `(last_hidden_state, pooler_output)` with `pooler_output` (F_sem) of shape `(batch_size, num_frames,
+        hidden_size)` (`None` without a pooling head). `forward` in video mode is the spatial layers then this, so
+        the two paths give the same F_sem.
+        """
+        if spatial_hidden_state.ndim != 4:
+            raise ValueError("`spatial_hidden_state` must have shape (batch, frames, patches, hidden); got "
+                             f"{tuple(spatial_hidden_state.shape)}.")
+        batch_size, num_frames, num_patches, hidden_size = spatial_hidden_state.shape
+        layers = self.encoder.layers
+        start = self.config.temporal_start_layer
+        hidden_states = spatial_hidden_state
+        if start < len(layers):
+            # (batch, frames, patches, hidden) + (1, frames, 1, hidden) broadcast over batch and patches
+            temporal = self.get_temporal_embedding(num_frames).to(hidden_states.dtype)
+            hidden_states = hidden_states + temporal[None, :, None, :]
+        for layer in layers[start:]:
+            hidden_states = layer(hidden_states, **kwargs)
+        last_hidden_state = self.post_layernorm(hidden_states)
+        pooler_output = None
+        if self.head is not None:
+            # per frame: (batch * frames, patches, hidden) -> (batch, frames, hidden)
+            pooled = self.head(last_hidden_state.reshape(batch_size * num_frames, num_patches, hidden_size))
+            pooler_output = pooled.view(batch_size, num_frames, hidden_size)
+        return last_hidden_state, pooler_output
+
     @_temporal_attentions_follow_attentions
     @capture_outputs(tie_last_hidden_states=False)
     def forward(self, pixel_values: torch.Tensor, **kwargs: Unpack[TransformersKwargs]) -> SoccerMasterVisionModelOutput:
@@ -728,17 +761,7 @@ class SoccerMasterVisionModel(SoccerMasterPreTrainedModel):
 
         pooler_output = None
         if video_mode:
-            if start < len(layers):
-                # (batch, frames, patches, hidden) + (1, frames, 1, hidden) broadcast over batch and patches
-                temporal = self.get_temporal_embedding(num_frames).to(hidden_states.dtype)
-                hidden_states = hidden_states + temporal[None, :, None, :]
-            for layer in layers[start:]:
-                hidden_states = layer(hidden_states, **kwargs)
-            last_hidden_state = self.post_layernorm(hidden_states)
-            if self.head is not None:
-                # per frame: (batch * frames, patches, hidden) -> (batch, frames, hidden)
-                pooled = self.head(last_hidden_state.reshape(batch_size * num_frames, num_patches, hidden_size))
-                pooler_output = pooled.view(batch_size, num_frames, hidden_size)
+            last_hidden_state, pooler_output = self.temporal_forward(hidden_states, **kwargs)
         else:
             last_hidden_state = spatial_hidden_state
         return SoccerMasterVisionModelOutput(

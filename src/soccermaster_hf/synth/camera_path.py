@@ -88,8 +88,14 @@ def camera_path(
     height: int,
     rng: np.random.Generator,
     cut_probability: float = 0.15,
+    closeup_probability: float = 0.0,
+    views: list[str] | None = None,
 ) -> tuple[list[Camera], list[int]]:
-    """Cameras for every frame of a clip, and the frame indices where a cut to another setting happens."""
+    """Cameras for every frame of a clip, and the frame indices where a cut to another setting happens.
+
+    With `closeup_probability` > 0, the shot after a cut is a close-up with that probability: the same installation
+    zoomed in to a 3-6 degree field of view on the play (SoccerNet's "Close-up player or field referee"). `views`,
+    when given, receives ``"main"`` / ``"closeup"`` per shot."""
     num_frames = len(ball)
     target = _smooth(follow_targets(ball, players), alpha=0.08)
     # lead the play slightly towards the attacking direction, keep the target on the pitch
@@ -100,13 +106,26 @@ def camera_path(
     cuts = [int(rng.integers(num_frames // 3, max(num_frames // 3 + 1, 2 * num_frames // 3)))] \
         if num_frames > 30 and rng.random() < cut_probability else []
     settings = [sample_setting(rng) for _ in range(len(cuts) + 1)]
+    shot_views = ["main"] + [("closeup" if closeup_probability > 0 and rng.random() < closeup_probability else "main")
+                             for _ in cuts]
+    for setting, view in zip(settings, shot_views):
+        if view == "closeup":
+            setting.hfov_min, setting.hfov_max = 3.0, 6.0
+    if views is not None:
+        views[:] = shot_views
     cameras = []
     zoom = _smooth(np.clip((spread - 4.0) / 12.0, 0.0, 1.0), alpha=0.05)
     for t in range(num_frames):
         setting = settings[sum(t >= c for c in cuts)]
         hfov = math.radians(setting.hfov_min + (setting.hfov_max - setting.hfov_min) * zoom[t])
         focal = (width / 2) / math.tan(hfov / 2)
+        closeup = shot_views[sum(t >= c for c in cuts)] == "closeup"
         look = np.array([target[t, 0], target[t, 1], 0.0])
+        if closeup and players.size:  # the athlete nearest the play, at chest height
+            known = np.isfinite(players[t]).all(axis=1)
+            if known.any():
+                nearest = players[t][known][np.argmin(np.linalg.norm(players[t][known] - target[t], axis=1))]
+                look = np.array([nearest[0], nearest[1], -1.2])
         # keep pan within the real range
         direction = look[:2] - setting.position[:2]
         pan = math.atan2(direction[0], -direction[1])

@@ -67,6 +67,8 @@ class SynthConfig:
     min_players: int = 6
     semantic_clips: int = 0  # 1-fps clips around derived events (events/classification.json)
     semantic_frames: int = 30
+    cut_probability: float = 0.15  # a clip longer than 30 frames cuts to another camera with this probability
+    closeup_probability: float = 0.0  # the shot after a cut is a close-up with this probability
 
 
 def _choose_window(trajectories: Trajectories, length: int, rng: np.random.Generator, config: SynthConfig) -> int:
@@ -189,7 +191,10 @@ def generate_clip(trajectories: Trajectories, clip_index: int, config: SynthConf
     referee = _synthetic_referee(window.ball, rng)
     sides = _team_sides(window)
     width, height = config.width, config.height
-    cameras, cuts = camera_path(window.ball, window.positions, width, height, rng)
+    views: list[str] = []
+    cameras, cuts = camera_path(window.ball, window.positions, width, height, rng,
+                                cut_probability=config.cut_probability,
+                                closeup_probability=config.closeup_probability, views=views)
     renderer = ClipRenderer(width, height, rng)
     pitch = renderer.pitch
     keypoint_world = np.array([[k.x, k.y, k.z] for k in KEYPOINTS])
@@ -303,7 +308,7 @@ def generate_clip(trajectories: Trajectories, clip_index: int, config: SynthConf
                                                     "frames": keypoint_labels})
     _write_json(staging / "synth.json", {
         "source": trajectories.source, "licence": trajectories.licence, "seed": config.seed, "clip_index": clip_index,
-        "window_start_seconds": float(window.times[0]), "camera_cuts": cuts, "jpeg_quality": quality,
+        "window_start_seconds": float(window.times[0]), "camera_cuts": cuts, "camera_views": views, "jpeg_quality": quality,
         "team_sides": {str(k): v for k, v in sides.items()}, "referee": "synthetic, follows the ball",
         "events": [{"frame": event.frame - start + 1, "label": event.label,
                     "team": sides.get(event.team) if event.team >= 0 else None}

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 
 import cv2
 import numpy as np
@@ -21,7 +22,8 @@ from scipy.cluster.vq import kmeans2
 
 from .types import TrackedDetection, TrackedFrame
 
-__all__ = ["assign_teams", "torso_colour", "tracklets", "vote_attributes", "vote_game_state"]
+__all__ = ["TrackSummary", "assign_teams", "summarise", "team_assignment", "torso_colour", "tracklets",
+           "vote_attributes", "vote_game_state"]
 
 
 def torso_colour(frame_rgb: np.ndarray, box: np.ndarray) -> np.ndarray | None:
@@ -58,13 +60,94 @@ def _vote(values: list, weights: list[float]):
     return max(totals.items(), key=lambda item: item[1])[0] if totals else None
 
 
+def _best(totals: dict):
+    return max(totals.items(), key=lambda item: item[1])[0] if totals else None
+
+
+@dataclass
+class TrackSummary:
+    """What the per-tracklet votes need of a tracklet, accumulated one detection at a time (constant memory per
+    track, so a whole match's game state is voted without keeping its detections): role and jersey vote totals, the
+    sums behind the mean torso colour, mean decoder embedding (unit-normalised) and mean pitch / image ``x``."""
+
+    count: int = 0
+    first_role: str | None = None
+    roles: dict = field(default_factory=lambda: defaultdict(float))
+    jerseys: dict = field(default_factory=lambda: defaultdict(float))
+    colour_sum: np.ndarray | None = None
+    colour_count: int = 0
+    embedding_sum: np.ndarray | None = None
+    embedding_count: int = 0
+    pitch_x_sum: float = 0.0
+    pitch_count: int = 0
+    image_x_sum: float = 0.0
+
+    def add(self, detection: TrackedDetection) -> None:
+        if self.count == 0:
+            self.first_role = detection.role
+        self.count += 1
+        self.roles[detection.role] += detection.role_score
+        if detection.jersey is not None:
+            self.jerseys[detection.jersey] += detection.jersey_score
+        colour = detection.colour
+        if colour is not None and np.isfinite(colour).all():
+            self.colour_sum = np.asarray(colour, float) + (0 if self.colour_sum is None else self.colour_sum)
+            self.colour_count += 1
+        if detection.embedding is not None:
+            unit = detection.embedding / (np.linalg.norm(detection.embedding) + 1e-9)
+            if np.isfinite(unit).all():
+                self.embedding_sum = unit + (0 if self.embedding_sum is None else self.embedding_sum)
+                self.embedding_count += 1
+        point = detection.pitch_point
+        if point is not None and np.isfinite(point).all():
+            self.pitch_x_sum += float(point[0])
+            self.pitch_count += 1
+        self.image_x_sum += float((detection.box[0] + detection.box[2]) / 2)
+
+    @property
+    def role(self):
+        """The confidence-weighted majority role."""
+        return _best(self.roles)
+
+    @property
+    def jersey(self):
+        """The confidence-weighted majority jersey among the frames where a number was read (``None`` if never)."""
+        return _best(self.jerseys)
+
+    @property
+    def colour(self) -> np.ndarray | None:
+        return None if not self.colour_count else self.colour_sum / self.colour_count
+
+    @property
+    def embedding(self) -> np.ndarray | None:
+        return None if not self.embedding_count else self.embedding_sum / self.embedding_count
+
+    def position(self, image_width: float | None) -> float | None:
+        """Mean pitch ``x`` (metres), else the mean image ``x`` mapped to [-52.5, 52.5] (the broadcast camera looks
+        across the pitch, so image left is pitch left)."""
+        if self.pitch_count:
+            return self.pitch_x_sum / self.pitch_count
+        if image_width and self.count:
+            return float((self.image_x_sum / self.count / image_width - 0.5) * 105.0)
+        return None
+
+
+def summarise(frames: Iterable[TrackedFrame]) -> dict[int, TrackSummary]:
+    """A :class:`TrackSummary` per track id (ids <= 0, "not tracked", are left out)."""
+    summaries: dict[int, TrackSummary] = defaultdict(TrackSummary)
+    for frame in frames:
+        for detection in frame.detections:
+            if detection.track_id > 0:
+                summaries[detection.track_id].add(detection)
+    return dict(summaries)
+
+
 def vote_attributes(frames: list[TrackedFrame]) -> list[TrackedFrame]:
     """Set each tracklet's role (everywhere) and jersey (where a number was read) to its confidence-weighted
     majority; returns ``frames`` (modified in place)."""
-    for detections in tracklets(frames).values():
-        role = _vote([d.role for d in detections], [d.role_score for d in detections])
-        read = [d for d in detections if d.jersey is not None]
-        jersey = _vote([d.jersey for d in read], [d.jersey_score for d in read])
+    summaries = summarise(frames)
+    for track_id, detections in tracklets(frames).items():
+        role, jersey = summaries[track_id].role, summaries[track_id].jersey
         for detection in detections:
             detection.role = role
             if detection.jersey is not None:
@@ -72,82 +155,65 @@ def vote_attributes(frames: list[TrackedFrame]) -> list[TrackedFrame]:
     return frames
 
 
-def _mean_or_none(arrays: list) -> np.ndarray | None:
-    arrays = [a for a in arrays if a is not None and np.isfinite(a).all()]
-    return np.mean(arrays, axis=0) if arrays else None
-
-
-def _position(detections: list[TrackedDetection], image_width: float | None) -> float | None:
-    """Mean pitch ``x`` (metres) of a tracklet, else its mean image ``x`` mapped to [-52.5, 52.5] (the broadcast
-    camera looks across the pitch, so image left is pitch left)."""
-    pitch = _mean_or_none([d.pitch_point for d in detections])
-    if pitch is not None:
-        return float(pitch[0])
-    if image_width:
-        centre = np.mean([(d.box[0] + d.box[2]) / 2 for d in detections])
-        return float((centre / image_width - 0.5) * 105.0)
-    return None
-
-
-def assign_teams(frames: list[TrackedFrame], use_embeddings: bool = False, image_width: float | None = None,
-                 seed: int = 0) -> list[TrackedFrame]:
-    """Team of every player and goalkeeper tracklet from the clip as a whole (see the module docstring); referees,
-    balls and others get no team. Returns ``frames`` (modified in place)."""
-    groups = tracklets(frames)
+def team_assignment(summaries: dict[int, TrackSummary], use_embeddings: bool = False,
+                    image_width: float | None = None, seed: int = 0, role_of=None) -> dict[int, str | None]:
+    """Team (``"left"`` / ``"right"`` / ``None``) of every track from its summary (see the module docstring).
+    `role_of(track_id, summary)`: the track's role (default: its first detection's, i.e. the voted role once
+    :func:`vote_attributes` ran)."""
+    role_of = role_of or (lambda track_id, summary: summary.first_role)
+    teams: dict[int, str | None] = {}
     players, keepers = [], []
-    for track_id, detections in groups.items():
-        role = detections[0].role
+    for track_id, summary in summaries.items():
+        role = role_of(track_id, summary)
         if role == "player":
             players.append(track_id)
         elif role == "goalkeeper":
             keepers.append(track_id)
         else:
-            for detection in detections:
-                detection.team = None
+            teams[track_id] = None
     features, clustered = [], []
     for track_id in players:
-        colour = _mean_or_none([d.colour for d in groups[track_id]])
+        colour = summaries[track_id].colour
         if colour is None:
             continue
         feature = colour / 20.0  # Lab units: ~20 separates kits
-        if use_embeddings:
-            embedding = _mean_or_none([d.embedding / (np.linalg.norm(d.embedding) + 1e-9) for d in groups[track_id]
-                                       if d.embedding is not None])
-            if embedding is not None:
-                feature = np.concatenate([feature, embedding])
+        if use_embeddings and summaries[track_id].embedding is not None:
+            feature = np.concatenate([feature, summaries[track_id].embedding])
         features.append(feature)
         clustered.append(track_id)
     labels = np.zeros(len(clustered), dtype=int)
     if len(clustered) >= 2:
         data = np.stack(features)
-        weights = np.array([len(groups[t]) for t in clustered], float)
+        weights = np.array([summaries[t].count for t in clustered], float)
         # initialise with the two most different tracklets (deterministic), then k-means
         first = int(np.argmax(weights))
         second = int(np.argmax(np.linalg.norm(data - data[first], axis=1)))
         if second == first:
             second = (first + 1) % len(data)
         _, labels = kmeans2(data, data[[first, second]], iter=20, minit="matrix", seed=seed)
-    side_of_cluster = {}
     positions = {c: [p for t, label in zip(clustered, labels) if label == c
-                     for p in [_position(groups[t], image_width)] if p is not None] for c in (0, 1)}
+                     for p in [summaries[t].position(image_width)] if p is not None] for c in (0, 1)}
     mean = {c: np.mean(v) if v else None for c, v in positions.items()}
-    if mean[0] is not None and mean[1] is not None:
-        left = 0 if mean[0] <= mean[1] else 1
-    else:
-        left = 0
+    left = (0 if mean[0] <= mean[1] else 1) if mean[0] is not None and mean[1] is not None else 0
     side_of_cluster = {left: "left", 1 - left: "right"}
-    for track_id, label in zip(clustered, labels):
-        for detection in groups[track_id]:
-            detection.team = side_of_cluster[int(label)]
     for track_id in players:
-        if track_id not in clustered:
-            for detection in groups[track_id]:
-                detection.team = None
+        teams[track_id] = None
+    for track_id, label in zip(clustered, labels):
+        teams[track_id] = side_of_cluster[int(label)]
     for track_id in keepers:  # a goalkeeper defends the goal of his own half
-        x = _position(groups[track_id], image_width)
-        team = None if x is None else ("left" if x < 0 else "right")
-        for detection in groups[track_id]:
-            detection.team = team
+        x = summaries[track_id].position(image_width)
+        teams[track_id] = None if x is None else ("left" if x < 0 else "right")
+    return teams
+
+
+def assign_teams(frames: list[TrackedFrame], use_embeddings: bool = False, image_width: float | None = None,
+                 seed: int = 0) -> list[TrackedFrame]:
+    """Team of every player and goalkeeper tracklet from the clip as a whole (see the module docstring); referees,
+    balls and others get no team. Returns ``frames`` (modified in place)."""
+    teams = team_assignment(summarise(frames), use_embeddings=use_embeddings, image_width=image_width, seed=seed)
+    for track_id, detections in tracklets(frames).items():
+        for detection in detections:
+            detection.team = teams[track_id]
     return frames
 
 
