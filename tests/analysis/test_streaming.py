@@ -67,6 +67,10 @@ def test_a_killed_run_resumes_to_the_same_outputs(clip, tiny_model, tmp_path, mo
     assert not (tmp_path / "killed" / "summary.json").exists()
     assert [p.name for p in (tmp_path / "killed" / ".analysis").glob("*.done.json")] == ["00000.done.json"]
     monkeypatch.setattr(_Run, "_segment", original)
+    from soccermaster_hf.utils.io import prepare_output_dir, read_marker
+
+    assert read_marker(tmp_path / "killed") is not None  # marked when created: a SIGKILL-ed run is resumable
+    prepare_output_dir(tmp_path / "killed", "analyze", create=False)  # what the CLI checks before --resume
     calls = []
 
     def counted(self, index, *args, **kwargs):

@@ -50,7 +50,7 @@ from ..modeling.modeling_soccermaster_pitch import pitch_output
 from ..tracking import TrackedDetection, make_tracker, torso_colour
 from ..tracking.game_state import TrackSummary, team_assignment
 from ..utils.io import _temporary_name as temporary_name
-from ..utils.io import atomic_path, atomic_write_json, clean_stale_staging
+from ..utils.io import atomic_path, atomic_write_json, clean_stale_staging, write_marker
 from .cameras import OTHER_VIEW, CameraGate, ShotDetector, main_camera_class, view_class
 from .kloppy_export import SkillCornerWriter
 from .render import VideoWriter, concatenate_videos, draw_minimap, draw_overlay
@@ -164,6 +164,7 @@ def analyze(
     if resume and previous is not None and previous.get("complete") and (output_dir / "summary.json").is_file():
         return json.loads((output_dir / "summary.json").read_text(encoding="utf-8"))
     output_dir.mkdir(parents=True, exist_ok=True)  # only once input and model are good: a bad input leaves nothing
+    write_marker(output_dir, "analyze")  # at once: a run killed by SIGKILL leaves a folder --resume accepts
     if not (resume and previous is not None):
         shutil.rmtree(store.root, ignore_errors=True)  # our own state folder (the marker says the folder is ours)
         if (output_dir / "cameras").is_dir():
