@@ -280,7 +280,7 @@ print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
 
 
 def test_keyframes_and_interpolated_cameras(clip, tiny_model, tmp_path):
-    from soccermaster_hf.analysis.pipeline import interpolate_camera
+    from soccermaster_hf.analysis.segment_runner import interpolate_camera
 
     a = Camera.look_at(np.array([0.0, 70.0, -15.0]), np.array([0.0, 0.0, 0.0]), 1500.0, (479.5, 269.5))
     b = Camera.look_at(np.array([2.0, 70.0, -15.0]), np.array([10.0, 0.0, 0.0]), 1700.0, (479.5, 269.5))

@@ -22,7 +22,7 @@ import numpy as np
 
 from ..geometry.camera import Camera
 from ..tracking.types import TrackedDetection, TrackedFrame
-from ..utils.io import atomic_write_json, atomic_write_text
+from ..utils.io import atomic_file, atomic_path
 
 SPLIT_IDS = {"train": 1, "valid": 2, "test": 3, "challenge": 4}
 GSR_ROLES = ("player", "goalkeeper", "referee", "other")  # sn-trackeval SoccerNetGS asserts this vocabulary
@@ -121,35 +121,80 @@ def gsr_predictions(frames: Iterable[TrackedFrame], image_ids: Sequence[str]) ->
     return out
 
 
+class GsrClipWriter:
+    """Writes one clip's ``SNGS-xxx.json`` frame by frame (the predictions are streamed, not kept), atomically:
+    :meth:`close` publishes it, :meth:`abort` drops it. ``image_ids[frame_index]`` is each frame's id."""
+
+    def __init__(self, path: str | Path, image_ids: Sequence[str], name: str | None = None):
+        self.path, self.image_ids = Path(path), image_ids
+        self._context = atomic_path(self.path)
+        self._handle = open(self._context.__enter__(), "w", encoding="utf-8")  # noqa: SIM115 - closed in close()
+        info = {"version": GSR_VERSION, "name": name or self.path.stem, "source": "soccermaster_hf"}
+        self._handle.write('{"info": ' + json.dumps(info) + ', "predictions": [')
+        self._first = True
+
+    def add(self, frame: TrackedFrame) -> None:
+        for detection in frame.detections:
+            record = gsr_prediction(self.image_ids[frame.frame_index], detection)
+            if record is not None:
+                self._handle.write(("" if self._first else ", ") + json.dumps(record))
+                self._first = False
+
+    def close(self) -> Path:
+        self._handle.write("]}\n")
+        self._handle.close()
+        self._context.__exit__(None, None, None)
+        return self.path
+
+    def abort(self) -> None:
+        self._handle.close()
+        error = RuntimeError("aborted")
+        self._context.__exit__(RuntimeError, error, None)
+
+
 def write_gsr_clip(path: str | Path, frames: Iterable[TrackedFrame], image_ids: Sequence[str],
                    name: str | None = None) -> Path:
     """Write one clip's ``SNGS-xxx.json`` (atomically); returns its path."""
-    path = Path(path)
-    info = {"version": GSR_VERSION, "name": name or path.stem, "source": "soccermaster_hf"}
-    atomic_write_json(path, {"info": info, "predictions": gsr_predictions(frames, image_ids)}, indent=None)
-    return path
+    writer = GsrClipWriter(path, image_ids, name)
+    try:
+        for frame in frames:
+            writer.add(frame)
+    except BaseException:
+        writer.abort()
+        raise
+    return writer.close()
 
 
 def snmot_rows(frames: Iterable[TrackedFrame]) -> list[tuple]:
     """``(frame, id, left, top, width, height, conf)`` rows, 1-based frames; raises on an id repeated in a frame."""
-    rows = []
-    for frame in frames:
-        seen = set()
-        for detection in frame.detections:
-            if detection.track_id in seen:
-                raise ValueError(f"frame {frame.frame_index + 1}: track id {detection.track_id} appears twice.")
-            seen.add(detection.track_id)
-            x0, y0, x1, y1 = (float(v) for v in detection.box)
-            rows.append((frame.frame_index + 1, int(detection.track_id), x0, y0, x1 - x0, y1 - y0,
-                         float(detection.score)))
+    return [row for frame in frames for row in snmot_frame_rows(frame)]
+
+
+def snmot_frame_rows(frame: TrackedFrame) -> list[tuple]:
+    """The SNMOT rows of one frame (see :func:`snmot_rows`)."""
+    rows, seen = [], set()
+    for detection in frame.detections:
+        if detection.track_id in seen:
+            raise ValueError(f"frame {frame.frame_index + 1}: track id {detection.track_id} appears twice.")
+        seen.add(detection.track_id)
+        x0, y0, x1, y1 = (float(v) for v in detection.box)
+        rows.append((frame.frame_index + 1, int(detection.track_id), x0, y0, x1 - x0, y1 - y0, float(detection.score)))
     return rows
 
 
+def snmot_line(row: tuple) -> str:
+    frame, track_id, x, y, w, h, conf = row
+    return f"{frame},{track_id},{x:.2f},{y:.2f},{w:.2f},{h:.2f},{conf:.4f},-1,-1,-1\n"
+
+
 def write_snmot(path: str | Path, frames: Iterable[TrackedFrame]) -> Path:
-    """Write ``SNMOT-xxx.txt`` (MOTChallenge 10 columns; atomically); returns its path."""
-    lines = [f"{f},{i},{x:.2f},{y:.2f},{w:.2f},{h:.2f},{c:.4f},-1,-1,-1\n" for f, i, x, y, w, h, c in snmot_rows(frames)]
-    return atomic_write_text(path, "".join(lines))
+    """Write ``SNMOT-xxx.txt`` (MOTChallenge 10 columns; atomically, frame by frame); returns its path."""
+    with atomic_file(path) as handle:
+        for frame in frames:
+            handle.writelines(snmot_line(row) for row in snmot_frame_rows(frame))
+    return Path(path)
 
 
-__all__ = ["GSR_ROLES", "GSR_TEAMS", "SPLIT_IDS", "bbox_pitch", "clip_identity", "clip_number", "gsr_attributes", "gsr_image_id",
-           "gsr_prediction", "gsr_predictions", "snmot_rows", "write_gsr_clip", "write_snmot"]
+__all__ = ["GSR_ROLES", "GSR_TEAMS", "SPLIT_IDS", "GsrClipWriter", "bbox_pitch", "clip_identity", "clip_number",
+           "gsr_attributes", "gsr_image_id", "gsr_prediction", "gsr_predictions", "snmot_frame_rows", "snmot_line",
+           "snmot_rows", "write_gsr_clip", "write_snmot"]

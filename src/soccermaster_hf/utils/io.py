@@ -80,31 +80,36 @@ def _temporary_name(path: Path) -> Path:
 
 
 @contextlib.contextmanager
-def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
+def atomic_path(path: str | os.PathLike, durable: bool = True) -> Iterator[Path]:
     """Yield a temporary path next to `path` (same suffix, so writers that infer the format from it work); when the
-    block ends without error the file is fsync-ed and moved onto `path` atomically, else it is removed."""
+    block ends without error the file is fsync-ed and moved onto `path` atomically, else it is removed.
+
+    ``durable=False`` skips the fsyncs (still atomic: a reader sees the old file or the new one, never a part), for
+    many small files that a resumed job rewrites anyway, e.g. the per-frame cameras of an uncommitted segment."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = _temporary_name(path)
     try:
         yield tmp
-        _fsync_file(tmp)
+        if durable:
+            _fsync_file(tmp)
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(OSError):
             tmp.unlink()
         raise
-    _fsync_dir(path.parent)
+    if durable:
+        _fsync_dir(path.parent)
     _record_in_marker(path)
 
 
 @contextlib.contextmanager
 def atomic_file(path: str | os.PathLike, mode: str = "w", encoding: str | None = "utf-8",
-                newline: str | None = None) -> Iterator[Any]:
+                newline: str | None = None, durable: bool = True) -> Iterator[Any]:
     """``open(path, mode)`` that writes a temporary sibling and moves it into place when the block succeeds."""
     if "b" in mode:
         encoding = None
-    with atomic_path(path) as tmp, open(tmp, mode, encoding=encoding, newline=newline) as handle:
+    with atomic_path(path, durable) as tmp, open(tmp, mode, encoding=encoding, newline=newline) as handle:
         yield handle
         handle.flush()
 
@@ -115,14 +120,14 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
     return Path(path)
 
 
-def atomic_write_text(path: str | os.PathLike, text: str, encoding: str = "utf-8") -> Path:
-    with atomic_file(path, "w", encoding=encoding) as handle:
+def atomic_write_text(path: str | os.PathLike, text: str, encoding: str = "utf-8", durable: bool = True) -> Path:
+    with atomic_file(path, "w", encoding=encoding, durable=durable) as handle:
         handle.write(text)
     return Path(path)
 
 
-def atomic_write_json(path: str | os.PathLike, data: Any, indent: int | None = 2) -> Path:
-    return atomic_write_text(path, json.dumps(data, indent=indent) + "\n")
+def atomic_write_json(path: str | os.PathLike, data: Any, indent: int | None = 2, durable: bool = True) -> Path:
+    return atomic_write_text(path, json.dumps(data, indent=indent) + "\n", durable=durable)
 
 
 # ------------------------------------------------------------------------------------------------------------------
