@@ -639,3 +639,67 @@ def test_encode_bad_image(kind, tmp_path, capsys):
         path.write_bytes(path.read_bytes()[:40])
     code, _, err = run_cli(capsys, "encode", path, "--repeats", "1")
     assert_clear_error(code, err, path)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# calibrate: annotations that parse but contradict themselves
+
+
+def _geometry_synth():
+    """``tests/geometry/geometry_synth.py`` (synthetic cameras and their exact annotations)."""
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).parents[1] / "geometry"))
+    import geometry_synth
+
+    return geometry_synth.broadcast_camera, geometry_synth.synthetic_annotation
+
+
+def _contradicting_annotations(tmp_path: Path, kind: str) -> Path:
+    """A folder of SoccerNet annotations of one synthetic camera, made self-contradictory in one way."""
+    broadcast_camera, synthetic_annotation = _geometry_synth()
+    folder = tmp_path / "annotations"
+    folder.mkdir()
+    good = synthetic_annotation(broadcast_camera(x=-25.0, target=(-40.0, -4.0), focal=1500.0))
+    names = list(good)
+    if kind == "labels-shuffled":
+        rng = np.random.default_rng(1)
+        bad = {names[i]: good[n] for i, n in zip(rng.permutation(len(names)), names)}
+    elif kind == "all-on-one-label":
+        bad = {"Side line top": [p for v in good.values() for p in v]}
+    elif kind == "every-line-shifted-differently":
+        bad = {n: [{"x": p["x"] + 0.05 * i, "y": p["y"] - 0.04 * i} for p in v] for i, (n, v) in enumerate(good.items())}
+    else:  # "points-collapsed": every point of every class at one pixel
+        bad = {n: [{"x": 0.5, "y": 0.5} for _ in v] for n, v in good.items()}
+    (folder / "000001.json").write_text(json.dumps(bad))
+    return folder
+
+
+@pytest.mark.parametrize("kind", ["labels-shuffled", "all-on-one-label", "every-line-shifted-differently",
+                                  "points-collapsed"])
+def test_calibrate_contradicting_annotations_fail_clearly(kind, tmp_path, capsys):
+    folder = _contradicting_annotations(tmp_path, kind)
+    out = tmp_path / "out"
+    code, printed, err = run_cli(capsys, "calibrate", "--annotations", folder, "--output", out, "--quiet")
+    if code == 0:  # a consistent explanation was found: then the camera must fit what it kept
+        camera = json.loads((out / "camera_000001.json").read_text())
+        assert all(np.isfinite(v) for v in camera.values() if isinstance(v, float)), camera
+        record("ok")
+        return
+    assert_clear_error(code, err, folder, "calibration_failures.json")
+    assert "no camera for 000001" in printed
+    failures = json.loads((out / "calibration_failures.json").read_text())
+    assert list(failures) == ["000001"]
+
+
+def test_calibrate_counts_contradicting_frames_among_good_ones(tmp_path, capsys):
+    folder = _contradicting_annotations(tmp_path, "labels-shuffled")
+    broadcast_camera, synthetic_annotation = _geometry_synth()
+
+    (folder / "000002.json").write_text(json.dumps(synthetic_annotation(broadcast_camera(x=3.0, target=(0.0, -8.0),
+                                                                                      focal=1300.0))))
+    out = tmp_path / "out"
+    code, printed, err = run_cli(capsys, "calibrate", "--annotations", folder, "--output", out, "--quiet")
+    assert code == 0 and "Traceback" not in err
+    assert_counted_skip(printed, "calibrated 1/2 frames", "no camera for 000001")
+    assert (out / "camera_000002.json").is_file() and not (out / "camera_000001.json").exists()

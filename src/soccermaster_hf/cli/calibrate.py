@@ -3,8 +3,11 @@
 Reads every ``*.json`` annotation in ``--annotations`` (``{"<class>": [{"x": .., "y": ..}, ...]}``, coordinates
 normalised to [0, 1]), calibrates a camera per frame and writes ``camera_<name>.json`` (SoccerNet camera format) to
 ``--output``. Frames that cannot be calibrated get no camera file (as the SoccerNet evaluation expects: they lower the
-completeness); they are listed, with their reason, in ``--output/calibration_failures.json``. With
-``--evaluate``, the written cameras are scored with the SoccerNet metric against the same annotations.
+completeness); they are listed, with their reason, in ``--output/calibration_failures.json``. Annotated classes the
+solver dropped because they contradict the camera of all the others (a mislabelled or misplaced line, a stray point)
+are listed per frame in ``--output/calibration_outliers.json``: a to-do list for whoever checks the annotations.
+``--no-robust`` turns that hypothesise-and-verify search off (such frames then fail). With ``--evaluate``, the written
+cameras are scored with the SoccerNet metric against the same annotations.
 """
 
 from __future__ import annotations
@@ -31,6 +34,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=0.0,
         metavar="PX",
         help="push pitch elements that are not annotated out of the image when they enter it by at most PX pixels",
+    )
+    parser.add_argument(
+        "--no-robust", action="store_true",
+        help="do not search for (and drop) annotated classes that contradict the others; such frames fail instead",
     )
     parser.add_argument(
         "--strict", action="store_true", help="fail a frame on an unknown class name instead of skipping it"
@@ -70,9 +77,11 @@ def run(args: argparse.Namespace) -> int:
         return 2
     prepare_output_dir(args.output, "calibrate", overwrite=args.overwrite, sources=[annotations_dir])
     calibrator = CameraCalibrator(
-        SolverConfig(estimate_distortion=not args.no_distortion, absent_class_margin_px=args.absent_margin)
+        SolverConfig(estimate_distortion=not args.no_distortion, absent_class_margin_px=args.absent_margin,
+                     robust_search=not args.no_robust)
     )
     failures: dict[str, str] = {}
+    outliers: dict[str, list[str]] = {}
     cameras = {}
     annotations = {}
     skipped_total: dict[str, int] = {}
@@ -95,13 +104,19 @@ def run(args: argparse.Namespace) -> int:
             failures[name] = str(result.failure)
             continue
         cameras[name] = result.camera
+        if result.outlier_classes:
+            outliers[name] = result.outlier_classes
         atomic_write_json(args.output / f"camera_{name}.json", result.camera.to_dict())
     elapsed = time.perf_counter() - start
     atomic_write_json(args.output / "calibration_failures.json", failures)
+    atomic_write_json(args.output / "calibration_outliers.json", outliers)
     print(
         f"calibrated {len(cameras)}/{len(files)} frames in {elapsed:.1f} s ({1000 * elapsed / len(files):.1f} ms/frame); "
         f"cameras written to {args.output}"
     )
+    if outliers:
+        print(f"dropped annotations that contradict the other classes on {len(outliers)} frames "
+              f"(listed in {args.output / 'calibration_outliers.json'})")
     if skipped_total:
         print(f"skipped input items: {skipped_total}")
     for name, reason in list(failures.items())[:10]:
@@ -110,4 +125,8 @@ def run(args: argparse.Namespace) -> int:
         result = evaluate_cameras(cameras, annotations, width=args.width, height=args.height)
         summary = ", ".join(f"{k} {100 * v:.1f}" for k, v in result.summary().items())
         print(f"SoccerNet metric at {args.width}x{args.height}: {summary}")
-    return 0 if cameras else 1
+    if not cameras:
+        print(f"error: {annotations_dir}: no frame could be calibrated (reasons in "
+              f"{args.output / 'calibration_failures.json'})", file=sys.stderr)
+        return 1
+    return 0

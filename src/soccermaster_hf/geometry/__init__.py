@@ -14,7 +14,8 @@ heads); this package adds the numerical side:
 
 Modules: ``homography`` (DLT, decomposition, keypoint RANSAC, conics), ``initialisation`` (starting cameras),
 ``residuals`` (the residual model and the extent check), ``calibrator`` (refinement, outliers, checks, fallbacks),
-``results`` (the typed outcome), ``config`` (:class:`SolverConfig`).
+``results`` (the typed outcome), ``config`` (:class:`SolverConfig`), ``faults`` (annotation faults for robustness
+studies: :func:`~soccermaster_hf.geometry.faults.inject_faults`).
 * :func:`evaluate_cameras` / :func:`score_frame` — the SoccerNet camera-calibration metric.
 """
 

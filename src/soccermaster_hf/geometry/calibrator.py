@@ -16,9 +16,14 @@ Pipeline (:class:`CameraCalibrator`):
    plain least squares; if a class is off by more than ``ransac_threshold_px`` the fit is redone with a robust loss
    (``soft_l1``), far-off items next to a consistent majority are dropped, and classes are chosen by RANSAC over
    4-line subsets (Fischler & Bolles 1981); rejected items are reported in :attr:`CalibrationResult.outlier_classes`.
-4. **Mirror ambiguity.** When every observed class is its own mirror image ("Middle line", "Circle central"), the
+4. **Hypothesise and verify over classes** (``SolverConfig.robust_search``). When the best camera is refused, or
+   leaves an observed class more than ``verify_px`` from its projected element, the frame is solved again without each
+   class (most suspicious first), then without each pair of the most suspicious; the first subset whose camera passes
+   every check, fits every kept class and contradicts every dropped one is taken (points of a dropped class that this
+   camera explains are given back). A mislabelled or misplaced annotation is dropped instead of the frame refused.
+5. **Mirror ambiguity.** When every observed class is its own mirror image ("Middle line", "Circle central"), the
    labels cannot tell the two sides apart; the solution with the camera on the main (``y > 0``) side is returned.
-5. **Checks.** A rank test on the Jacobian rejects under-determined configurations (e.g. parallel lines only,
+6. **Checks.** A rank test on the Jacobian rejects under-determined configurations (e.g. parallel lines only,
    ``degenerate_geometry``); an RMS residual above ``max_rms_px``, or an observed point far from its projected,
    clipped element (:func:`~soccermaster_hf.geometry.residuals.extent_errors`), gives ``inconsistent_observations``.
 
@@ -29,6 +34,7 @@ a model's predictions.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import math
 import time
@@ -46,7 +52,7 @@ from soccermaster_hf.geometry.homography import (
     keypoint_ransac_outliers,
 )
 from soccermaster_hf.geometry.initialisation import candidate_homographies, homography_cameras, prior_cameras
-from soccermaster_hf.geometry.metric import project_pitch_polylines
+from soccermaster_hf.geometry.metric import distance_to_polyline, project_pitch_polylines
 from soccermaster_hf.geometry.observations import PitchObservations
 from soccermaster_hf.geometry.pitch import PitchModel
 from soccermaster_hf.geometry.residuals import ResidualModel, clip_inside, extent_errors
@@ -100,6 +106,13 @@ class CameraCalibrator:
     ) -> CalibrationResult:
         return CalibrationResult(None, CalibrationFailure(reason, message), rms_px=rms_px,
                                  class_errors=class_errors or {})
+
+    @classmethod
+    def _refuse(cls, message: str, rms_px: float, class_errors: dict[str, float], camera: Camera) -> CalibrationResult:
+        """``inconsistent_observations``, keeping the refused camera in ``rejected_camera``."""
+        result = cls._fail(FailureReason.INCONSISTENT_OBSERVATIONS, message, rms_px, class_errors)
+        result.rejected_camera = camera
+        return result
 
     def _check_input(self, obs: PitchObservations) -> CalibrationResult | None:
         width, height = obs.image_size
@@ -167,9 +180,11 @@ class CameraCalibrator:
         return (obs.without(dropped), dropped) if dropped else (obs, [])
 
     def _initial_solution(
-        self, obs: PitchObservations, problem: ResidualModel, classes: list[str], initial_camera: Camera | None
+        self, obs: PitchObservations, problem: ResidualModel, classes: list[str], initial_camera: Camera | None,
+        quick: bool = False,
     ) -> tuple[np.ndarray | None, Initialisation]:
-        """The best refined start: the initial camera, homography decompositions, then broadcast priors."""
+        """The best refined start: the initial camera, homography decompositions, then broadcast priors (with
+        ``quick``, the best start of each homography tier only, and priors only when there is no homography)."""
         cfg = self.config
         init = Initialisation.HOMOGRAPHY
         best_x, best_cost = None, math.inf
@@ -181,7 +196,7 @@ class CameraCalibrator:
             cams = [
                 c for h in candidate_homographies(obs, self.pitch, classes, tier) for c in homography_cameras(obs, h, cfg)
             ]
-            for x0 in self._best_starts(problem, cams, keep=2):
+            for x0 in self._best_starts(problem, cams, keep=1 if quick else 2):
                 x, cost = self._refine(problem, problem.camera(x0), cfg.max_nfev, loss="linear")
                 if cost < best_cost:
                     best_x, best_cost = x, cost
@@ -189,7 +204,9 @@ class CameraCalibrator:
                     break
             if best_x is not None and problem.rms(best_x) <= cfg.good_rms_px:
                 break
-        if best_x is None or (init is not Initialisation.PREVIOUS_FRAME and problem.rms(best_x) > cfg.good_rms_px):
+        if best_x is None or (
+            not quick and init is not Initialisation.PREVIOUS_FRAME and problem.rms(best_x) > cfg.good_rms_px
+        ):
             # no homography, or a poor fit: search from broadcast priors
             for x0 in self._best_starts(problem, prior_cameras(obs, self.pitch, classes), keep=3):
                 x, cost = self._refine(problem, problem.camera(x0), cfg.max_nfev, loss="linear")
@@ -198,20 +215,133 @@ class CameraCalibrator:
         return best_x, init
 
     def _calibrate(self, obs: PitchObservations, initial_camera: Camera | None = None) -> CalibrationResult:
+        result = self._solve(obs, initial_camera)
+        cfg = self.config
+        if cfg.robust_search is False or cfg.max_dropped_classes <= 0 or not obs.lines:
+            return result
+        if result.success:
+            if self._unverified(result, obs) is None:
+                return result
+        elif result.failure.reason not in (FailureReason.INCONSISTENT_OBSERVATIONS, FailureReason.NO_VALID_CAMERA):
+            return result
+        found = self._search_classes(obs, initial_camera, result)
+        return found if found is not None else result
+
+    # ------------------------------------------------------------------------------------- hypothesise and verify
+    def _kept_extents(self, result: CalibrationResult, obs: PitchObservations) -> dict[str, float]:
+        """Metric-rule distance of each class the result kept to its projected element (``extent_errors``)."""
+        kept = [c for c in obs.lines if c not in result.outlier_classes]
+        return extent_errors(result.camera, obs, kept, self.pitch)
+
+    def _unverified(self, result: CalibrationResult, obs: PitchObservations) -> str | None:
+        """The worst kept class that is further than ``verify_px`` from the result's camera, or ``None``."""
+        extents = self._kept_extents(result, obs)
+        worst = max(extents.items(), key=lambda kv: kv[1], default=(None, 0.0))
+        return worst[0] if worst[1] > self.config.verify_px * obs.image_size[0] / 960.0 else None
+
+    def _suspicion(self, obs: PitchObservations, result: CalibrationResult) -> list[str]:
+        """Observed classes, the most suspicious first: furthest from the best camera found (also a refused one),
+        else largest residual; then fewest points."""
+        classes = sorted(obs.lines)
+        camera = result.camera or result.rejected_camera
+        if camera is not None:
+            score = extent_errors(camera, obs, classes, self.pitch)
+        else:
+            score = {c: result.class_errors.get(c, 0.0) for c in classes}
+        return sorted(classes, key=lambda c: (-score.get(c, 0.0), len(obs.lines[c]), c))
+
+    def _search_classes(
+        self, obs: PitchObservations, initial_camera: Camera | None, original: CalibrationResult
+    ) -> CalibrationResult | None:
+        """Hypothesise-and-verify over classes: drop one class (then two), most suspicious first, and return the first
+        verified camera; ``None`` if no subset verifies."""
+        cfg = self.config
+        scale = obs.image_size[0] / 960.0
+        contradicted = 1.5 * cfg.verify_px * scale
+        order = self._suspicion(obs, original)
+        seed = original.camera or original.rejected_camera or initial_camera
+        for size in range(1, cfg.max_dropped_classes + 1):
+            pool = order[:10] if size == 1 else order[:5]  # at most 10 + 10 hypotheses
+            found: tuple[tuple[str, ...], CalibrationResult] | None = None
+            for dropped in itertools.combinations(pool, size):
+                subset = obs.without(dropped)
+                if not subset.lines or self._check_input(subset) is not None:
+                    continue
+                # seeded with the best camera so far (fast when only the dropped class pulled it off), then from
+                # scratch: a seed pulled into a wrong minimum can fit the line residuals and still miss the segments
+                # (a seed that does not fit is not used by _solve, which then searches from scratch itself)
+                seeded: dict[str, bool] = {}
+                result = self._solve(subset, seed, quick=True, report=seeded)
+                verified = result.success and self._unverified(result, subset) is None
+                if not verified and seed is not initial_camera and seeded.get("seed_used"):
+                    result = self._solve(subset, initial_camera, quick=True)
+                    verified = result.success and self._unverified(result, subset) is None
+                if not verified:
+                    continue
+                extents = extent_errors(result.camera, obs, dropped, self.pitch)
+                if min(extents.values()) <= contradicted:
+                    continue  # a dropped class that agrees with the camera was not the problem
+                # verified: the camera fits every kept class and contradicts the dropped ones. Candidates are tried
+                # most suspicious first, so the first verified one is taken.
+                found = (dropped, result)
+                break
+            if found is not None:
+                dropped, result = found
+                result = self._restore_points(obs, dropped, result)
+                result.outlier_classes = sorted(set(result.outlier_classes) | set(dropped))
+                if result.initialisation is Initialisation.PREVIOUS_FRAME and initial_camera is None:
+                    result.initialisation = original.initialisation or Initialisation.HOMOGRAPHY
+                return result
+        return None
+
+    def _restore_points(
+        self, obs: PitchObservations, dropped: tuple[str, ...], result: CalibrationResult
+    ) -> CalibrationResult:
+        """Give back the points of dropped classes that the verified camera explains (a stray point, or one class's
+        points merged into another label) and refit; keeps ``result`` if the refit does not verify."""
+        tolerance = self.config.verify_px * obs.image_size[0] / 960.0
+        projected = project_pitch_polylines(result.camera, obs.image_size[0], obs.image_size[1], self.pitch)
+        lines = {k: v for k, v in obs.lines.items() if k not in dropped}
+        restored = False
+        for name in dropped:
+            if name not in projected:
+                continue
+            points = obs.lines[name]
+            near = distance_to_polyline(points, projected[name]) <= tolerance
+            if near.sum() >= (3 if name in CIRCLE_CLASSES else 2) and not near.all():
+                lines[name], restored = points[near], True
+        if not restored:
+            return result
+        subset = PitchObservations(obs.image_size, lines, dict(obs.keypoints), dict(obs.skipped), obs.source)
+        refit = self._solve(subset, result.camera, quick=True)
+        if not refit.success or self._unverified(refit, subset) is not None:
+            return result
+        refit.initialisation = result.initialisation
+        return refit
+
+    def _solve(
+        self, obs: PitchObservations, initial_camera: Camera | None = None, quick: bool = False,
+        report: dict[str, bool] | None = None,
+    ) -> CalibrationResult:
+        """One solve with all the checks. ``quick`` (a hypothesis of the class search, expected to be clean): fewer
+        starting cameras and no robust refit / class RANSAC. ``report["seed_used"]``: whether ``initial_camera`` fitted
+        well enough to replace the search over starting cameras."""
         bad = self._check_input(obs)
         if bad is not None:
             return bad
         obs, keypoint_outliers = self._keypoint_inliers(obs)
         classes = sorted(obs.lines)
         problem = ResidualModel(obs, self.pitch, self.config, classes)
-        best_x, init = self._initial_solution(obs, problem, classes, initial_camera)
+        best_x, init = self._initial_solution(obs, problem, classes, initial_camera, quick)
+        if report is not None:
+            report["seed_used"] = init is Initialisation.PREVIOUS_FRAME
         if best_x is None:
             return self._fail(FailureReason.DEGENERATE_GEOMETRY, f"no camera could be initialised from classes {classes}")
 
         outliers: list[str] = []
         errors = problem.class_errors(best_x)
         threshold = self.config.ransac_threshold_px
-        if max(errors.values(), default=0.0) > threshold and self.config.loss != "linear":
+        if not quick and max(errors.values(), default=0.0) > threshold and self.config.loss != "linear":
             # large residuals: possible outliers, refit with the robust loss
             x_r, _ = self._refine(problem, problem.camera(best_x), self.config.max_nfev)
             errors_r = problem.class_errors(x_r)
@@ -228,7 +358,7 @@ class CameraCalibrator:
                         outliers, problem, best_x, obs = sorted(bad), p_in, x_in, kept
                         classes = sorted(kept.lines)
                         errors = problem.class_errors(best_x)
-        if max(errors.values(), default=0.0) > threshold and len(classes) >= 5:
+        if not quick and max(errors.values(), default=0.0) > threshold and len(classes) >= 5:
             ransac = self._ransac(obs, classes)
             if ransac is not None:
                 x_r, inliers = ransac
@@ -257,22 +387,22 @@ class CameraCalibrator:
                 errors,
             )
         if rms > self.config.max_rms_px:
-            return self._fail(
-                FailureReason.INCONSISTENT_OBSERVATIONS,
+            return self._refuse(
                 f"best camera leaves an RMS residual of {rms:.1f} px (> {self.config.max_rms_px} px); "
                 f"worst classes: {sorted(errors.items(), key=lambda kv: -kv[1])[:3]}",
                 rms,
                 errors,
+                camera,
             )
         extents = extent_errors(camera, obs, classes, self.pitch)
         worst = max(extents.items(), key=lambda kv: kv[1], default=(None, 0.0))
         if self.config.max_extent_error_px > 0 and worst[1] > self.config.max_extent_error_px:
-            return self._fail(
-                FailureReason.INCONSISTENT_OBSERVATIONS,
+            return self._refuse(
                 f"best camera puts observed points of {worst[0]!r} {worst[1]:.0f} px from the projected element "
                 f"(> {self.config.max_extent_error_px:g} px): the observations do not pin down the camera",
                 rms,
                 errors,
+                camera,
             )
         mirrored = False
         if self.config.prefer_main_side and camera.position[1] < 0 and all(MIRROR_CLASS[c] == c for c in classes):
@@ -356,6 +486,7 @@ def calibrate_predicted(
     says which). Otherwise returns the failure of the full set. ``initial_camera``: see
     :meth:`CameraCalibrator.calibrate`. ``first`` (an :class:`ObservationSubset` or its value) moves that subset to
     the front, e.g. the one that worked on the previous frame of a video (``first=previous_result.subset``).
+    The search over classes (``SolverConfig.robust_search``) is off here unless the config sets it to ``True``.
     """
     try:
         first = ObservationSubset(first)
@@ -369,6 +500,9 @@ def calibrate_predicted(
     # a one-kind subset is only worth trying when the observations have both kinds
     both_kinds = bool(observations.lines) and bool(observations.keypoints)
     order = [first] + [subset for subset in subsets if subset is not first]
+    config = config or SolverConfig()
+    if config.robust_search is None:  # "auto": off for predictions (see SolverConfig.robust_search)
+        config = dataclasses.replace(config, robust_search=False)
     calibrator = CameraCalibrator(config)
     full_result: CalibrationResult | None = None
     spent = 0.0

@@ -40,6 +40,16 @@ class SolverConfig:
             RANSAC at this reprojection threshold (pixels, scaled by image width / 960) first and drop the keypoints
             it rejects (reported in ``outlier_classes`` as ``"keypoint <index>"``). Predicted keypoints with a wrong
             identity otherwise pull every camera off (the class RANSAC only samples line classes). ``0`` disables it.
+        robust_search: when the best camera fails the checks (``inconsistent_observations``), or leaves a class
+            further than ``ransac_threshold_px`` from it, hypothesise-and-verify over classes: solve again without
+            each class (then each pair, up to ``max_dropped_classes``), and accept the subset whose camera passes
+            every check, fits its classes to ``verify_px`` and contradicts the dropped ones (wrong or misplaced
+            annotations are dropped and reported in ``outlier_classes`` instead of the frame being refused).
+            ``None`` (the default) means on in :meth:`CameraCalibrator.calibrate` and off in
+            :func:`calibrate_predicted`: on a model's predictions (many noisy classes, each a little off) it was
+            measured to cost 25x the time for no gain (docs/geometry.md); pass ``True`` to force it.
+        max_dropped_classes: the most classes the search may drop (1 or 2; 0 turns the search off).
+        verify_px: a kept class whose largest distance to its projected element exceeds this does not verify.
     """
 
     loss: str = "soft_l1"
@@ -61,3 +71,14 @@ class SolverConfig:
     good_rms_px: float = 6.0
     max_extent_error_px: float = 30.0
     keypoint_ransac_px: float = 15.0
+    robust_search: bool | None = None
+    max_dropped_classes: int = 2
+    verify_px: float = 12.0
+
+    def __post_init__(self) -> None:
+        if not (isinstance(self.max_dropped_classes, int) and 0 <= self.max_dropped_classes <= 2):
+            raise ValueError(f"max_dropped_classes must be 0, 1 or 2, got {self.max_dropped_classes!r}")
+        if not self.verify_px > 0:
+            raise ValueError(f"verify_px must be > 0, got {self.verify_px!r}")
+        if self.robust_search not in (None, True, False):
+            raise ValueError(f"robust_search must be None, True or False, got {self.robust_search!r}")

@@ -83,12 +83,15 @@ class CalibrationResult:
     Attributes:
         rms_px: root-mean-square residual over all observed points (pixels).
         class_errors: largest residual (pixels) per observed class (and ``"keypoint <index>"``).
-        outlier_classes: classes and keypoints rejected as outliers by RANSAC / consistency checks.
+        outlier_classes: classes and keypoints rejected as outliers by RANSAC / consistency checks / the search over
+            classes (a class listed here may have kept the points the camera explains).
         mirrored: whether the camera was swapped to its mirror solution (ambiguous labels).
         initialisation: how the refinement of the returned camera was initialised (``None`` on failure).
         subset: the observations the camera was fitted to (always :attr:`ObservationSubset.ALL` from
             :meth:`CameraCalibrator.calibrate`; :func:`calibrate_predicted` records its fallback).
         num_inliers: observed classes plus keypoints that the returned camera was fitted to (0 on failure).
+        rejected_camera: on an ``inconsistent_observations`` failure, the best camera found, which the checks refused
+            (for diagnostics: project it to see which class disagrees; never a calibration). ``None`` otherwise.
         time_ms: wall time of the call.
         source: the observations' ``source``.
     """
@@ -102,6 +105,7 @@ class CalibrationResult:
     initialisation: Initialisation | None = None
     subset: ObservationSubset = ObservationSubset.ALL
     num_inliers: int = 0
+    rejected_camera: Camera | None = None
     time_ms: float = 0.0
     source: str = ""
 

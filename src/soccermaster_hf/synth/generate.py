@@ -122,7 +122,7 @@ def _team_sides(window: Trajectories) -> dict[int, str]:
     return {left: "left", 1 - left: "right"}
 
 
-def _visible_lines(camera: Camera, width: int, height: int, pitch: PitchModel) -> dict[str, np.ndarray]:
+def visible_lines(camera: Camera, width: int, height: int, pitch: PitchModel) -> dict[str, np.ndarray]:
     """Pixel points of every pitch element in the image, clipped exactly as the SoccerNet evaluator clips them.
 
     Straight elements keep the two extremities of their visible part (as SoccerNet annotators click them), circles up
@@ -258,7 +258,7 @@ def generate_clip(trajectories: Trajectories, clip_index: int, config: SynthConf
                     "bbox_image": box, "bbox_pitch": _bbox_pitch(camera, box), "visibility": 1.0,
                 })
                 gt_rows.append((t + 1, ball_track, box["x"], box["y"], box["w"], box["h"]))
-        lines = _visible_lines(camera, width, height, pitch)
+        lines = visible_lines(camera, width, height, pitch)
         calibration = {name: _normalised(points, width, height) for name, points in lines.items()}
         gsr_lines = {name.strip(): value for name, value in calibration.items()}  # GSR drops the trailing space
         annotations.append({"id": f"{image_id}00", "image_id": image_id, "supercategory": "pitch", "category_id": 5,
@@ -381,4 +381,4 @@ the ball); lens distortion is zero; athletes are billboards. Regenerate with:
     (output_dir / "README.md").write_text(card)
 
 
-__all__ = ["CATEGORIES", "SynthConfig", "generate_clip", "generate_dataset"]
+__all__ = ["CATEGORIES", "SynthConfig", "generate_clip", "generate_dataset", "visible_lines"]
