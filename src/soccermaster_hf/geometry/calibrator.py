@@ -215,12 +215,13 @@ class CameraCalibrator:
         return best_x, init
 
     def _calibrate(self, obs: PitchObservations, initial_camera: Camera | None = None) -> CalibrationResult:
-        result = self._solve(obs, initial_camera)
+        report: dict = {}
+        result = self._solve(obs, initial_camera, report=report)
         cfg = self.config
         if cfg.robust_search is False or cfg.max_dropped_classes <= 0 or not obs.lines:
             return result
         if result.success:
-            if self._unverified(result, obs) is None:
+            if self._unverified(result, obs, report.get("extents")) is None:
                 return result
         elif result.failure.reason not in (FailureReason.INCONSISTENT_OBSERVATIONS, FailureReason.NO_VALID_CAMERA):
             return result
@@ -228,14 +229,14 @@ class CameraCalibrator:
         return found if found is not None else result
 
     # ------------------------------------------------------------------------------------- hypothesise and verify
-    def _kept_extents(self, result: CalibrationResult, obs: PitchObservations) -> dict[str, float]:
-        """Metric-rule distance of each class the result kept to its projected element (``extent_errors``)."""
-        kept = [c for c in obs.lines if c not in result.outlier_classes]
-        return extent_errors(result.camera, obs, kept, self.pitch)
-
-    def _unverified(self, result: CalibrationResult, obs: PitchObservations) -> str | None:
-        """The worst kept class that is further than ``verify_px`` from the result's camera, or ``None``."""
-        extents = self._kept_extents(result, obs)
+    def _unverified(
+        self, result: CalibrationResult, obs: PitchObservations, extents: dict[str, float] | None = None
+    ) -> str | None:
+        """The worst kept class that is further than ``verify_px`` from the result's camera, or ``None``.
+        ``extents``: the kept classes' ``extent_errors`` when the solve already measured them."""
+        if extents is None:
+            kept = [c for c in obs.lines if c not in result.outlier_classes]
+            extents = extent_errors(result.camera, obs, kept, self.pitch)
         worst = max(extents.items(), key=lambda kv: kv[1], default=(None, 0.0))
         return worst[0] if worst[1] > self.config.verify_px * obs.image_size[0] / 960.0 else None
 
@@ -270,12 +271,13 @@ class CameraCalibrator:
                 # seeded with the best camera so far (fast when only the dropped class pulled it off), then from
                 # scratch: a seed pulled into a wrong minimum can fit the line residuals and still miss the segments
                 # (a seed that does not fit is not used by _solve, which then searches from scratch itself)
-                seeded: dict[str, bool] = {}
-                result = self._solve(subset, seed, quick=True, report=seeded)
-                verified = result.success and self._unverified(result, subset) is None
-                if not verified and seed is not initial_camera and seeded.get("seed_used"):
-                    result = self._solve(subset, initial_camera, quick=True)
-                    verified = result.success and self._unverified(result, subset) is None
+                report = {}
+                result = self._solve(subset, seed, quick=True, report=report)
+                verified = result.success and self._unverified(result, subset, report.get("extents")) is None
+                if not verified and seed is not initial_camera and report.get("seed_used"):
+                    report = {}
+                    result = self._solve(subset, initial_camera, quick=True, report=report)
+                    verified = result.success and self._unverified(result, subset, report.get("extents")) is None
                 if not verified:
                     continue
                 extents = extent_errors(result.camera, obs, dropped, self.pitch)
@@ -321,11 +323,12 @@ class CameraCalibrator:
 
     def _solve(
         self, obs: PitchObservations, initial_camera: Camera | None = None, quick: bool = False,
-        report: dict[str, bool] | None = None,
+        report: dict | None = None,
     ) -> CalibrationResult:
         """One solve with all the checks. ``quick`` (a hypothesis of the class search, expected to be clean): fewer
         starting cameras and no robust refit / class RANSAC. ``report["seed_used"]``: whether ``initial_camera`` fitted
-        well enough to replace the search over starting cameras."""
+        well enough to replace the search over starting cameras; ``report["extents"]``: the extent check's
+        measurements of the returned camera (its kept classes), so the search's verification need not redo them."""
         bad = self._check_input(obs)
         if bad is not None:
             return bad
@@ -395,6 +398,8 @@ class CameraCalibrator:
                 camera,
             )
         extents = extent_errors(camera, obs, classes, self.pitch)
+        if report is not None:
+            report["extents"] = extents
         worst = max(extents.items(), key=lambda kv: kv[1], default=(None, 0.0))
         if self.config.max_extent_error_px > 0 and worst[1] > self.config.max_extent_error_px:
             return self._refuse(

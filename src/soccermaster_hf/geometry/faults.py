@@ -11,7 +11,6 @@ annotations").
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -116,7 +115,6 @@ def inject_faults(
         out[name] = out.get(name, []) + _points(value)
         if name in MIRROR_CLASS and name not in UNKNOWN_CLASSES and value:
             candidates.append(name)
-    clean = copy.deepcopy(out)
     hit = [c for c in candidates if rng.random() < rate]
     if at_least_one and not hit and candidates:
         hit = [candidates[int(rng.integers(len(candidates)))]]
@@ -127,18 +125,17 @@ def inject_faults(
             target = MIRROR_CLASS[name] if rng.random() < 0.5 or name not in _NEIGHBOUR else _NEIGHBOUR[name]
             if target == name:  # self-mirror ("Middle line", "Circle central"): use the neighbour
                 target = _NEIGHBOUR[name]
-            points = out.pop(name, clean[name])
+            points = out.pop(name)
             out[target] = out.get(target, []) + points
             faults.append(Fault(kind, name, f"labelled {target!r}"))
         elif kind == "shift":
             length = rng.uniform(*shift_px)
             angle = rng.uniform(0.0, 2.0 * np.pi)
             dx, dy = length * np.cos(angle) / (width - 1), length * np.sin(angle) / (height - 1)
-            if name in out:
-                out[name] = [{"x": p["x"] + dx, "y": p["y"] + dy} for p in out[name]]
+            out[name] = [{"x": p["x"] + dx, "y": p["y"] + dy} for p in out[name]]
             faults.append(Fault(kind, name, f"shifted {length:.0f} px"))
         else:
             point = {"x": float(rng.uniform(0.0, 1.0)), "y": float(rng.uniform(0.0, 1.0))}
-            out.setdefault(name, []).insert(int(rng.integers(len(out.get(name, [])) + 1)), point)
+            out[name].insert(int(rng.integers(len(out[name]) + 1)), point)
             faults.append(Fault(kind, name, f"extra point at ({point['x']:.2f}, {point['y']:.2f})"))
     return out, faults
