@@ -8,7 +8,10 @@ with the SoccerNet metric (completeness, accuracy@5, final@5 = their product). P
 a 20-minute video (2 fps, 64x36, a tiny untrained model: the streaming machinery alone) and prints their peak RSS.
 
     python benchmarks/analyze.py [--model DIR] [--frames 100] [--calibrate-every 1 5 10] [--precision fp32]
-                                 [--memory]
+                                 [--shot-window 4] [--memory]
+
+`--shot-window 1 4` compares per-keyframe cameras (1) with keyframes refined jointly with the previous ones of their
+shot (`geometry.temporal.refine_shot`, the default 4).
 """
 
 from __future__ import annotations
@@ -59,6 +62,7 @@ def main() -> None:
     parser.add_argument("--frames", type=int, default=100)
     parser.add_argument("--calibrate-every", type=int, nargs="+", default=[1, 5, 10])
     parser.add_argument("--precision", nargs="+", default=["fp32"], choices=["fp32", "bf16", "auto"])
+    parser.add_argument("--shot-window", type=int, nargs="+", default=[4])
     parser.add_argument("--memory", action="store_true", help="also the 2- vs 20-minute memory check")
     args = parser.parse_args()
     from soccermaster_hf.synth.generate import SynthConfig, generate_dataset
@@ -74,13 +78,14 @@ def main() -> None:
         rows = []
         for precision in args.precision:
             for every in args.calibrate_every:
-                out = tmp / f"out-{precision}-{every}"
-                summary = run_child({"input": str(clip / "img1"), "model": args.model, "out": str(out),
-                                     "precision": precision, "calibrate_every": every})
-                rows.append((precision, every, summary, camera_quality(clip, out)))
+                for window in args.shot_window:
+                    out = tmp / f"out-{precision}-{every}-{window}"
+                    summary = run_child({"input": str(clip / "img1"), "model": args.model, "out": str(out),
+                                         "precision": precision, "calibrate_every": every, "shot_window": window})
+                    rows.append((precision, f"{every}/{window}", summary, camera_quality(clip, out)))
         print(f"clip: {rows[0][2]['input']} (held-out SoccerSynth, seed 99); model: {rows[0][2]['model']}")
         stages = sorted({name for _, _, summary, _ in rows for name in summary["stage_seconds"]})
-        header = (f"{'precision':>9} {'calib. every':>12} {'model fps':>9} {'end-to-end fps':>14} {'peak MB':>8} "
+        header = (f"{'precision':>9} {'every/window':>12} {'model fps':>9} {'end-to-end fps':>14} {'peak MB':>8} "
                   f"{'calibrated':>10} {'complete':>8} {'acc@5':>6} {'final@5':>7}")
         print(header)
         for _precision, every, summary, quality in rows:
@@ -89,7 +94,7 @@ def main() -> None:
                   f"{summary['frames_calibrated']:>5}/{summary['frames']:<4} {quality['completeness']:8.2f} "
                   f"{quality['acc@5']:6.2f} {quality['final@5']:7.2f}")
         print("milliseconds per frame by stage:")
-        print(f"{'precision':>9} {'calib. every':>12} " + " ".join(f"{name:>11}" for name in stages))
+        print(f"{'precision':>9} {'every/window':>12} " + " ".join(f"{name:>11}" for name in stages))
         for _precision, every, summary, _ in rows:
             per_frame = {k: 1000 * v / summary["frames"] for k, v in summary["stage_seconds"].items()}
             print(f"{summary['backbone_precision']:>9} {every:>12} "

@@ -299,6 +299,47 @@ def test_keyframes_and_interpolated_cameras(clip, tiny_model, tmp_path):
             assert row["calibration"] == "ok"  # an interpolated camera only between two plausible keyframes
 
 
+def test_keyframes_are_refined_with_the_previous_ones_of_their_shot(clip, tiny_model, tmp_path, monkeypatch):
+    """`shot_window`: each keyframe's solve goes to refine_shot with at most `shot_window` keyframes of its shot (the
+    window slides, and restarts at a cut); what refine_shot returns for the newest keyframe is what the gate sees."""
+    from soccermaster_hf.analysis import segment_runner
+    from soccermaster_hf.geometry.results import CalibrationResult
+
+    truth = Camera.look_at(np.array([0.0, 70.0, -15.0]), np.array([0.0, 0.0, 0.0]), 600.0, (159.5, 89.5))
+    calls, gated = [], []
+    monkeypatch.setattr(segment_runner, "calibrate_predicted",
+                        lambda observations, **_: CalibrationResult(truth.copy(), initialisation=None))
+
+    def spy_refine(observations, results, frame_indices):
+        calls.append(list(frame_indices))
+        marked = truth.copy()
+        marked.fx = 601.0  # the refined camera: the gate must see this one
+        return results[:-1] + [CalibrationResult(marked, refined_in_shot=True)]
+
+    monkeypatch.setattr(segment_runner, "refine_shot", spy_refine)
+    check = segment_runner.CameraGate.check
+    monkeypatch.setattr(segment_runner.CameraGate, "check",
+                        lambda self, index, camera, *a: (gated.append(camera), check(self, index, camera, *a))[1])
+    analyze(str(clip / "img1"), tiny_model, tmp_path / "out", progress=False, tracker="hungarian", calibrate_every=2,
+            shot_window=3)
+    rows = [json.loads(line) for line in (tmp_path / "out" / ".analysis" / "00000.rows.jsonl").read_text().splitlines()]
+    keys = [r["frame"] for r in rows if r["keyframe"]]
+    assert len(keys) >= 3 and calls, (keys, calls)
+    for window in calls:
+        assert 2 <= len(window) <= 3 and window == sorted(window) and set(window) <= set(keys)
+        shot = {r["shot"] for r in rows if r["frame"] in window}
+        assert len(shot) == 1  # never across a cut
+    assert any(len(w) == 3 for w in calls) or len(keys) < 3
+    # the gate saw the refined camera exactly when a window of two or more keyframes was refined
+    assert len(gated) == len(keys) and sum(c.fx == 601.0 for c in gated) == len(calls), (gated, calls)
+    assert gated[0].fx == 600.0  # the first keyframe of the clip has no earlier one
+    # shot_window=1 turns it off
+    calls.clear()
+    analyze(str(clip / "img1"), tiny_model, tmp_path / "off", progress=False, tracker="hungarian", calibrate_every=2,
+            shot_window=1)
+    assert calls == []
+
+
 def test_tracking_data_loads_in_kloppy(tmp_path):
     pytest.importorskip("kloppy")
     from soccermaster_hf.analysis.kloppy_export import to_kloppy

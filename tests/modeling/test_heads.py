@@ -227,6 +227,44 @@ def test_keypoint_post_processing_on_known_heatmaps():
     assert ends == [(140, 70), (500, 110)]
 
 
+@pytest.mark.parametrize("stages, side", [([32, 16], 16), ([32, 16, 16], 32), ([32, 16, 16, 16], 64)])
+def test_heatmap_resolution_is_a_config_choice(tmp_path, stages, side):
+    """2, 3 or 4 PixelShuffle stages: heatmaps at a quarter, half or the full input resolution, trained, saved and
+    decoded to the same original-pixel positions."""
+    from soccermaster_hf.modeling.modeling_soccermaster_pitch import gaussian_heatmaps
+
+    torch.manual_seed(0)
+    model = SoccerMasterForPitchRegistration(tiny_config(pitch_config={"stage_channels": stages}))
+    assert model.config.pitch_config.upsampling_factor == side // 4  # 4x4 patch grid
+    out = model(torch.randn(2, 3, 32, 32), labels=[pitch_label(), pitch_label()])
+    assert out.keypoint_heatmaps.shape == (2, 58, side, side) and out.line_heatmaps.shape == (2, 24, side, side)
+    assert torch.isfinite(out.loss)
+    out.loss.backward()
+    assert f"stage{len(stages)}.0.weight" in dict(model.keypoint_head.named_parameters())
+    assert not hasattr(model.keypoint_head, f"stage{len(stages) + 1}")
+    model.save_pretrained(tmp_path)
+    loaded = SoccerMasterForPitchRegistration.from_pretrained(tmp_path)
+    assert len(loaded.config.pitch_config.stage_channels) == len(stages)
+    # a keypoint at original pixel (200, 120) of a 640x320 frame, drawn at this resolution, decodes back to it
+    centre = torch.tensor([[[[200 / 640 * side - 0.5, 120 / 320 * side - 0.5]]]])
+    keypoint_maps = torch.zeros(1, 58, side, side)
+    keypoint_maps[0, 5] = gaussian_heatmaps(centre, torch.ones(1, 1, 1, dtype=torch.bool), side, side,
+                                            side / 16)[0, 0]
+    keypoint_maps[0, 57] = 1 - keypoint_maps[0, 5]
+    processor = SoccerMasterImageProcessor(size={"height": 32, "width": 32})
+    result = processor.post_process_keypoints({"keypoint_heatmaps": keypoint_maps}, target_sizes=[(320, 640)])[0]
+    x, y, _ = result["keypoints"][5]
+    assert abs(x - 200) < 0.05 * 640 / side and abs(y - 120) < 0.05 * 320 / side
+
+
+@pytest.mark.parametrize("stages", [[32], [32, 16, 16, 16, 16], [32, 18, 16], [32, 0, 16]])
+def test_bad_heatmap_stage_counts_are_refused(stages):
+    from huggingface_hub.errors import StrictDataclassClassValidationError
+
+    with pytest.raises(StrictDataclassClassValidationError, match="stage_channels"):
+        tiny_config(pitch_config={"stage_channels": stages})
+
+
 def test_bad_pitch_labels():
     model = SoccerMasterForPitchRegistration(tiny_config())
     bad = pitch_label()

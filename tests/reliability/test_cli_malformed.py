@@ -45,7 +45,8 @@ ANALYZE_BAD_ARGS = [
     ("--threshold", "1.5"), ("--threshold", "nan"), ("--precision", "fp64"), ("--seed", "-1"),
     ("--start", "-1"), ("--start", "nan"), ("--end", "-3"), ("--segment-seconds", "0"), ("--segment-seconds", "-1"),
     ("--spotting-stride", "0"), ("--spotting-stride", "inf"), ("--calibrate-every", "0"), ("--half", "3"),
-    ("--half", "one"), ("--batch-size", "-2"), ("--end", "abc"),
+    ("--half", "one"), ("--batch-size", "-2"), ("--end", "abc"), ("--shot-window", "0"), ("--shot-window", "-1"),
+    ("--shot-window", "2.5"),
 ]
 
 

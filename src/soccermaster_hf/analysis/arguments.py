@@ -32,6 +32,8 @@ class AnalyzeArguments:
     calibrate_every: int = _arg(10, "Solve the camera on every this many frames of a shot (and its last frame); the "
                                    "frames between interpolate between two plausible cameras (1: every frame).",
                                 minimum=1)
+    shot_window: int = _arg(4, "Refine each keyframe's camera jointly with the previous keyframes of its shot, at "
+                               "most this many in all (one camera centre, smooth pan/tilt/zoom; 1: off).", minimum=1)
     half: int = _arg(1, "Match half the video shows (SoccerNet-v2 gameTime of the spotted events).", choices=[1, 2])
     batch_size: int = _arg(4, "Frames per model pass.", minimum=1)
     seed: int = _arg(0, "Seed of the --demo clip.", minimum=0)

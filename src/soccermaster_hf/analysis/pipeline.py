@@ -104,6 +104,7 @@ def analyze(
     spotting_stride: float = 5.0,
     half: int = 1,
     calibrate_every: int = 10,
+    shot_window: int = 4,
 ) -> dict:
     """Run the pipeline (see the module docstring); returns the summary dictionary (also written to disk).
 
@@ -119,12 +120,16 @@ def analyze(
     the commit interval. `spotting_stride`: seconds between event windows. `half`: the match half the video shows
     (SoccerNet-v2 `gameTime`). `calibrate_every`: solve the camera on every this many frames of a shot (and on its
     last frame); the frames between get cameras interpolated between two plausible keyframe cameras (1: every frame).
+    `shot_window`: each keyframe's camera is refined jointly with the previous keyframes of its shot, at most this many
+    keyframes in all (:func:`~soccermaster_hf.geometry.temporal.refine_shot`: one camera centre, smooth motion; the
+    window restarts at a cut and at a segment boundary; 1: off).
     """
     from ..processing import SoccerMasterImageProcessor
 
     started = time.perf_counter()
     output_dir = Path(output_dir)
-    _check_settings(max_frames, batch_size, start, end, segment_seconds, spotting_stride, half, calibrate_every)
+    _check_settings(max_frames, batch_size, start, end, segment_seconds, spotting_stride, half, calibrate_every,
+                    shot_window)
     if demo or source is None:
         frames, fps, description = demo_frames(min(max_frames or 50, 50), seed)
         frame_source = FrameSource.from_arrays(frames, fps, description)
@@ -150,7 +155,8 @@ def analyze(
                 "model": model_description, "threshold": threshold, "first": first, "last": last,
                 "batch_size": batch_size, "precision": precision, "tracker": tracker, "tracking_model": tracking_model,
                 "segment_seconds": segment_seconds, "spotting_stride": spotting_stride, "split": split, "half": half,
-                "commentary_model": commentary_model, "calibrate_every": calibrate_every}
+                "commentary_model": commentary_model, "calibrate_every": calibrate_every,
+                "shot_window": shot_window}
     store = SegmentStore(output_dir)
     previous = _read_run(output_dir)
     if resume and previous is not None and previous.get("settings") != settings:
@@ -175,7 +181,7 @@ def analyze(
     model.to_mixed_precision(backbone_dtype)
     run = _Run(model, SoccerMasterImageProcessor.from_model_config(model.config), frame_source, store, output_dir,
                first, last, threshold, batch_size, backbone_dtype, tracker, motip, segment_seconds, spotting_stride,
-               commentator is not None, progress, calibrate_every)
+               commentator is not None, progress, calibrate_every, shot_window)
     run.process()
     summary = run.finish(source if not demo else None, split, half, description=frame_source.description,
                          model_description=model_description, tracker=tracker, commentator=commentator,
@@ -185,7 +191,7 @@ def analyze(
 
 
 def _check_settings(max_frames, batch_size, start, end, segment_seconds, spotting_stride, half,
-                    calibrate_every) -> None:
+                    calibrate_every, shot_window=1) -> None:
     def positive(name, value, integer=False):
         ok = isinstance(value, int) and not isinstance(value, bool) if integer else \
             isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
@@ -196,6 +202,7 @@ def _check_settings(max_frames, batch_size, start, end, segment_seconds, spottin
         positive("max_frames", max_frames, integer=True)
     positive("batch_size", batch_size, integer=True)
     positive("calibrate_every", calibrate_every, integer=True)
+    positive("shot_window", shot_window, integer=True)
     positive("segment_seconds", segment_seconds)
     positive("spotting_stride", spotting_stride)
     if not isinstance(start, (int, float)) or not math.isfinite(start) or start < 0:
@@ -224,11 +231,13 @@ class _Run:
 
     def __init__(self, model, processor, source: FrameSource, store: SegmentStore, output_dir: Path, first: int,
                  last: int, threshold: float, batch_size: int, dtype, tracker: str, motip, segment_seconds: float,
-                 spotting_stride: float, keep_commentary_frames: bool, progress: bool, calibrate_every: int = 1):
+                 spotting_stride: float, keep_commentary_frames: bool, progress: bool, calibrate_every: int = 1,
+                 shot_window: int = 1):
         self.model, self.processor, self.source, self.store, self.output_dir = model, processor, source, store, output_dir
         self.first, self.last, self.threshold, self.batch_size, self.dtype = first, last, threshold, batch_size, dtype
         self.tracker_name, self.motip, self.progress = tracker, motip, progress
         self.calibrate_every = calibrate_every
+        self.shot_window = shot_window
         self.fps = source.fps
         self.segment_frames = max(1, int(round(segment_seconds * self.fps)))
         self.spotting_stride = spotting_stride

@@ -16,6 +16,7 @@ import torch
 from ..geometry.calibrator import calibrate_predicted
 from ..geometry.camera import Camera, pan_tilt_roll_to_rotation
 from ..geometry.observations import PitchObservations
+from ..geometry.temporal import refine_shot
 from ..modeling.modeling_soccermaster_pitch import pitch_output
 from ..tracking import TrackedDetection, torso_colour
 from ..tracking.game_state import TrackSummary, team_assignment
@@ -144,7 +145,9 @@ class SegmentState:
         self.run = run
         self.tracker = run._make_tracker()
         self.stitch = IdentityStitcher(state["last_tracks"], next_id=state["next_id"])
-        self.gate = CameraGate()
+        # with the joint refinement of a shot's keyframes the cameras are smooth already: no exponential smoothing
+        # on top (it lags behind a panning camera by a few keyframes)
+        self.gate = CameraGate(smoothing=0.0 if run.shot_window > 1 else 0.25)
         self.shots = ShotDetector()
         if state["histogram"] is not None:
             self.shots.previous = np.asarray(state["histogram"], np.float32).reshape(16, 8)
@@ -157,6 +160,7 @@ class SegmentState:
         run.spotter.next_end = state["spotter_next_end"]
         self.shot, self.shot_start, self.best = state["shot"], state["shot_start"], state["best_minimap"]
         self.last_key: Pending | None = None  # the last calibrated keyframe of the current shot
+        self.shot_keys: list = []  # (frame index, observations, per-frame result) of the shot's latest keyframes
         if self.gate.previous is not None and state.get("key_camera") is not None:
             # the previous segment ended on a keyframe of this shot: the first frames interpolate from it
             self.last_key = Pending(state["key_frame"], None, None, [], "main", self.shot)
@@ -202,6 +206,7 @@ class SegmentState:
             self.shot, self.shot_start, self.warm_camera, self.preferred = self.shot + 1, frame_index, None, "all"
             self.gate.reset()
             self.last_key, self.failures, self.next_try = None, 0, 0
+            self.shot_keys = []
         view = view_class(frame, boxes[athletes] if len(boxes) else boxes)
         self.tick("shots", clock)
         clock = time.perf_counter()
@@ -234,6 +239,14 @@ class SegmentState:
             (width, height), lines={name: np.array([p[:2] for p in points]) for name, points in pitch["lines"].items()},
             keypoints=dict(pitch["keypoints"]), source=f"frame {item.index + 1}")
         solved = calibrate_predicted(observations, initial_camera=self.warm_camera, first=self.preferred)
+        if self.run.shot_window > 1:
+            # the keyframe with the previous ones of its shot: one camera centre, smooth motion (per-frame results
+            # are kept in the window, so every joint solve starts from them)
+            self.shot_keys = (self.shot_keys + [(item.index, observations, solved)])[-self.run.shot_window:]
+            if len(self.shot_keys) >= 2:
+                refined = refine_shot([k[1] for k in self.shot_keys], [k[2] for k in self.shot_keys],
+                                      frame_indices=[k[0] for k in self.shot_keys])[-1]
+                solved = refined if refined.success else solved
         boxes = np.array([d.box for d in item.found]).reshape(-1, 4)
         athletes = [d.role != "ball" for d in item.found]
         feet = np.stack([(boxes[:, 0] + boxes[:, 2]) / 2, boxes[:, 3]], axis=1)[athletes] if len(boxes) else \

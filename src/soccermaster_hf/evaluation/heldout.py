@@ -8,7 +8,9 @@ default checkpoint is trained on 0-2000 s) with another seed. Metrics:
   (jersey: only athletes whose number is readable in the ground truth);
 * keypoint accuracy as the authors compute it: confidence threshold 0.1, distance threshold 5 heatmap pixels; a
   keypoint is correct when it is visible and found within 5 px, or invisible and not found; also recall/precision;
-* calibration final@5 of the geometry solver fed the predicted keypoints and lines (SoccerNet metric, 960x540);
+* calibration final@5 of the geometry solver fed the predicted keypoints and lines (SoccerNet metric, 960x540), per
+  frame and after :func:`~soccermaster_hf.geometry.temporal.refine_shot` over each shot (a clip up to and between its
+  camera cuts, from its ``synth.json``);
 * event accuracy: top-1 on the 1-fps semantic clips around derived events (`events/classification.json`).
 """
 
@@ -29,6 +31,7 @@ from ..data.soccernet_gsr import SoccerNetGSRClips
 from ..geometry.calibrator import calibrate_predicted
 from ..geometry.metric import evaluate_cameras
 from ..geometry.observations import PitchObservations
+from ..geometry.temporal import refine_shot
 from ..modeling import SoccerMasterForGameStateReconstruction
 from ..processing import SoccerMasterImageProcessor
 
@@ -62,7 +65,7 @@ def evaluate(model_or_path, data: Path, threshold: float = 0.5, calibration: boo
     role_hits = role_total = jersey_hits = jersey_total = 0
     role_names = model.config.detection_config.role_names
     kp_correct = kp_total = kp_visible = kp_found_visible = kp_predicted = kp_predicted_right = 0
-    cameras, gt_lines = {}, {}
+    cameras, gt_lines, shots, cuts = {}, {}, {}, {}
     seconds = 0.0
     for index in range(len(dataset)):
         sample = dataset[index]
@@ -126,8 +129,13 @@ def evaluate(model_or_path, data: Path, threshold: float = 0.5, calibration: boo
             (960, 540), lines={k: np.array([p[:2] for p in v]) for k, v in pitch["lines"].items()},
             keypoints=pitch["keypoints"])
         result = calibrate_predicted(observations)
-        key = f"{sample['clip']}/{int(sample['frame_indices'][0]) + 1:06d}"
+        frame_index = int(sample["frame_indices"][0])
+        key = f"{sample['clip']}/{frame_index + 1:06d}"
         cameras[key] = result.camera if result.success else None
+        if sample["clip"] not in cuts:
+            cuts[sample["clip"]] = _camera_cuts(data / sample["clip"])
+        shot = (sample["clip"], sum(frame_index >= cut for cut in cuts[sample["clip"]]))
+        shots.setdefault(shot, []).append((key, frame_index, observations, result))
         gt_lines[key] = json.loads((data / sample["clip"] / "calibration" /
                                     f"{int(sample['frame_indices'][0]) + 1:06d}.json").read_text())
     coco = COCO()
@@ -142,6 +150,14 @@ def evaluate(model_or_path, data: Path, threshold: float = 0.5, calibration: boo
             evaluator.summarize()
     ap, ap50 = (float(evaluator.stats[0]), float(evaluator.stats[1])) if detections is not None else (0.0, 0.0)
     calibration_scores = evaluate_cameras(cameras, gt_lines) if calibration else None
+    shot_scores = None
+    if calibration:
+        refined_cameras = {}
+        for frames in shots.values():
+            frames.sort(key=lambda item: item[1])
+            refined = refine_shot([f[2] for f in frames], [f[3] for f in frames], frame_indices=[f[1] for f in frames])
+            refined_cameras.update({f[0]: r.camera for f, r in zip(frames, refined)})
+        shot_scores = evaluate_cameras(refined_cameras, gt_lines)
     return {
         "frames": len(dataset), "detection AP@50": ap50, "detection AP": ap,
         "role accuracy": role_hits / max(role_total, 1), "jersey accuracy": jersey_hits / max(jersey_total, 1),
@@ -151,11 +167,19 @@ def evaluate(model_or_path, data: Path, threshold: float = 0.5, calibration: boo
         "keypoint precision": kp_predicted_right / max(kp_predicted, 1),
         "calibration completeness": calibration_scores.completeness if calibration_scores else float("nan"),
         "calibration final@5": calibration_scores.final[5.0] if calibration_scores else float("nan"),
+        "calibration final@5 (shot-refined)": shot_scores.final[5.0] if shot_scores else float("nan"),
         "event accuracy": _event_accuracy(model, data, processor),
         "model ms/frame": 1000 * seconds / max(len(dataset), 1),
     }
 
 
+def _camera_cuts(clip: Path) -> list[int]:
+    """0-based frame indices where a SoccerSynth clip cuts to another camera (``synth.json``; none if absent)."""
+    try:
+        cuts = json.loads((clip / "synth.json").read_text()).get("camera_cuts", [])
+        return [int(c) for c in cuts]
+    except (OSError, ValueError, TypeError, AttributeError):
+        return []
 
 
 def _event_accuracy(model, data: Path, processor) -> float | str:

@@ -10,11 +10,13 @@ heads); this package adds the numerical side:
   :class:`PitchObservations` (annotated or predicted lines, circles and keypoints) as a typed
   :class:`CalibrationResult` (camera or :class:`CalibrationFailure` with a :class:`FailureReason`, residuals, the
   :class:`Initialisation` and :class:`ObservationSubset` used).
+* :func:`refine_shot` — the cameras of one shot refined jointly (one camera centre, smooth motion, an identity check
+  of the observations against the shot's cameras; :mod:`soccermaster_hf.geometry.temporal`).
 * :func:`homography_from_constraints` / :func:`camera_from_homography` — normalised DLT and its decomposition.
 
 Modules: ``homography`` (DLT, decomposition, keypoint RANSAC, conics), ``initialisation`` (starting cameras),
 ``residuals`` (the residual model and the extent check), ``calibrator`` (refinement, outliers, checks, fallbacks),
-``results`` (the typed outcome), ``config`` (:class:`SolverConfig`), ``faults`` (annotation faults for robustness
+``temporal`` (shots), ``results`` (the typed outcome), ``config`` (:class:`SolverConfig`), ``faults`` (annotation faults for robustness
 studies: :func:`~soccermaster_hf.geometry.faults.inject_faults`).
 * :func:`evaluate_cameras` / :func:`score_frame` — the SoccerNet camera-calibration metric.
 """
@@ -48,6 +50,7 @@ from soccermaster_hf.geometry.results import (
     Initialisation,
     ObservationSubset,
 )
+from soccermaster_hf.geometry.temporal import refine_shot
 
 __all__ = [
     "AnnotationError",
@@ -76,6 +79,7 @@ __all__ = [
     "mirror_camera",
     "pan_tilt_roll_to_rotation",
     "project_pitch_polylines",
+    "refine_shot",
     "rotation_to_pan_tilt_roll",
     "scale_annotation",
     "score_frame",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 __all__ = ["SolverConfig"]
@@ -50,6 +51,9 @@ class SolverConfig:
             measured to cost 25x the time for no gain (docs/geometry.md); pass ``True`` to force it.
         max_dropped_classes: the most classes the search may drop (1 or 2; 0 turns the search off).
         verify_px: a kept class whose largest distance to its projected element exceeds this does not verify.
+        shot_smoothness: weight of the acceleration penalty of :func:`~soccermaster_hf.geometry.temporal.refine_shot`
+            (the joint refinement of a shot's cameras): an image acceleration of ``a`` px per frame² adds a residual of
+            ``shot_smoothness * a`` px; ``0`` keeps only the shared camera centre.
     """
 
     loss: str = "soft_l1"
@@ -74,11 +78,15 @@ class SolverConfig:
     robust_search: bool | None = None
     max_dropped_classes: int = 2
     verify_px: float = 12.0
+    shot_smoothness: float = 1.0
 
     def __post_init__(self) -> None:
         if not (isinstance(self.max_dropped_classes, int) and 0 <= self.max_dropped_classes <= 2):
             raise ValueError(f"max_dropped_classes must be 0, 1 or 2, got {self.max_dropped_classes!r}")
         if not self.verify_px > 0:
             raise ValueError(f"verify_px must be > 0, got {self.verify_px!r}")
+        if not (isinstance(self.shot_smoothness, (int, float)) and math.isfinite(self.shot_smoothness)
+                and self.shot_smoothness >= 0):
+            raise ValueError(f"shot_smoothness must be a finite number >= 0, got {self.shot_smoothness!r}")
         if self.robust_search not in (None, True, False):
             raise ValueError(f"robust_search must be None, True or False, got {self.robust_search!r}")

@@ -54,6 +54,9 @@ class Initialisation(_StrEnum):
     PRIOR_SEARCH = "prior_search"
     #: the caller's ``initial_camera`` (e.g. the previous frame of a video) fitted well enough on its own
     PREVIOUS_FRAME = "previous_frame"
+    #: a frame the per-frame solver failed on, solved from its shot's camera
+    #: (:func:`~soccermaster_hf.geometry.temporal.refine_shot`)
+    SHOT = "shot"
 
 
 class ObservationSubset(_StrEnum):
@@ -92,6 +95,8 @@ class CalibrationResult:
         num_inliers: observed classes plus keypoints that the returned camera was fitted to (0 on failure).
         rejected_camera: on an ``inconsistent_observations`` failure, the best camera found, which the checks refused
             (for diagnostics: project it to see which class disagrees; never a calibration). ``None`` otherwise.
+        refined_in_shot: the camera was refined jointly with the other frames of its shot
+            (:func:`~soccermaster_hf.geometry.temporal.refine_shot`: shared camera centre, smooth motion).
         time_ms: wall time of the call.
         source: the observations' ``source``.
     """
@@ -106,6 +111,7 @@ class CalibrationResult:
     subset: ObservationSubset = ObservationSubset.ALL
     num_inliers: int = 0
     rejected_camera: Camera | None = None
+    refined_in_shot: bool = False
     time_ms: float = 0.0
     source: str = ""
 

@@ -346,6 +346,9 @@ class SoccerMasterPitchConfig(PreTrainedConfig):
             are Gaussians at each line's two endpoints.
         stage_channels (`list[int]`, *optional*, defaults to `[768, 384, 192]`): output channels of the first
             convolution of each x2 stage, before PixelShuffle divides them by 4 (hard-coded in the authors' code).
+            The number of entries sets the heatmap resolution (`upsampling_factor`): 3 (the authors') gives heatmaps at
+            half the input resolution, 2 at a quarter (cheaper), 4 at the full resolution (finer peaks, ~4x the
+            head's memory). `heatmap_sigma` is in heatmap pixels, so scale it with the resolution.
         batch_norm_eps (`float`, *optional*, defaults to 1e-5): BatchNorm epsilon.
         heatmap_sigma (`float`, *optional*, defaults to 2.0): Gaussian sigma of the targets, in heatmap pixels.
         keypoint_loss_coefficient, line_loss_coefficient (`float`, *optional*, defaults to 1.0): loss weights.
@@ -384,10 +387,16 @@ class SoccerMasterPitchConfig(PreTrainedConfig):
             self.line_names = list(LINE_CLASSES[: self.num_lines])
         super().__post_init__(**kwargs)
 
+    @property
+    def upsampling_factor(self) -> int:
+        """How many heatmap pixels one patch covers along each axis (`2 ** len(stage_channels)`)."""
+        return 2 ** len(self.stage_channels)
+
     def validate_architecture(self) -> None:
         super().validate_architecture()
-        if len(self.stage_channels) != 3 or any(int(c) % 4 for c in self.stage_channels):
-            raise ValueError(f"stage_channels must be 3 multiples of 4 (PixelShuffle x2), got {self.stage_channels}.")
+        if not 2 <= len(self.stage_channels) <= 4 or any(int(c) % 4 or int(c) <= 0 for c in self.stage_channels):
+            raise ValueError("stage_channels must be 2, 3 or 4 positive multiples of 4 (one PixelShuffle x2 stage "
+                             f"each), got {self.stage_channels}.")
         if self.heatmap_loss not in ("mse", "cross_entropy"):
             raise ValueError(f"heatmap_loss must be 'mse' or 'cross_entropy', got {self.heatmap_loss!r}.")
         if self.heatmap_foreground_weight < 0:

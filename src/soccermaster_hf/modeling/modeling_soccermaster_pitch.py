@@ -3,9 +3,11 @@
 
 The authors' PixelShuffle upsampler (``models/keypoints_detection.py``, ``models/lines_detection.py``): three x2 stages
 ``conv3x3 -> PixelShuffle(2) -> BN -> ReLU -> conv3x3 -> BN -> ReLU`` take the patch grid to 8x its size (half the
-input resolution for patch 16), then a final conv3x3. Keypoints: 57 + background channels, **softmax over channels**;
-lines: 23 + background channels, **sigmoid**, trained on Gaussians at each line's two endpoints. Targets are Gaussians
-with sigma 2 heatmap pixels; losses are MSE masked by validity (the authors'), or, as an option of ours,
+input resolution for patch 16), then a final conv3x3. The number of stages is a resolution choice of ours
+(`SoccerMasterPitchConfig.stage_channels` with 2, 3 or 4 entries: quarter, half or full input resolution;
+`benchmarks/heatmap_resolution.py` measures what each costs). Keypoints: 57 + background channels, **softmax over
+channels**; lines: 23 + background channels, **sigmoid**, trained on Gaussians at each line's two endpoints. Targets
+are Gaussians with sigma 2 heatmap pixels; losses are MSE masked by validity (the authors'), or, as an option of ours,
 cross-entropy with foreground weighting (`heatmap_loss="cross_entropy"`), which trains from scratch much faster.
 
 Ships as Hub remote code.
@@ -33,7 +35,8 @@ from .modeling_soccermaster import (
 class SoccerMasterPitchRegistrationOutput(ModelOutput):
     r"""
     Output of [`SoccerMasterForPitchRegistration`]. Leading axes follow the input (`(batch_size, ...)` for images,
-    `(batch_size, num_frames, ...)` for clips); heatmaps are at `8 x` the patch grid (half the input resolution).
+    `(batch_size, num_frames, ...)` for clips); heatmaps are at `2**len(stage_channels) x` the patch grid (default 8x:
+    half the input resolution).
 
     loss (`torch.FloatTensor` of shape `()`, *optional*): weighted sum of the keypoint and line losses.
     loss_dict (`dict`, *optional*): `loss_keypoints`, `loss_lines`.
@@ -57,7 +60,8 @@ class SoccerMasterPitchRegistrationOutput(ModelOutput):
 
 
 class SoccerMasterPixelShuffleHead(nn.Module):
-    """The authors' x8 PixelShuffle upsampler; `activation` is `"softmax"` (keypoints) or `"sigmoid"` (lines)."""
+    """The authors' PixelShuffle upsampler (x8: three stages; 2 or 4 stages as a resolution choice, see
+    `SoccerMasterPitchConfig.stage_channels`); `activation` is `"softmax"` (keypoints) or `"sigmoid"` (lines)."""
 
     def __init__(self, config: SoccerMasterPitchConfig, in_channels: int, out_channels: int, activation: str):
         super().__init__()
@@ -75,23 +79,29 @@ class SoccerMasterPixelShuffleHead(nn.Module):
                 nn.ReLU(inplace=True),
             )
 
-        self.stage1 = stage(in_channels, widths[0], widths[0] // 4)
-        self.stage2 = stage(widths[0] // 4, widths[1], widths[1] // 4)
-        self.stage3 = stage(widths[1] // 4, widths[2], out_channels)
+        # stage i: widths[i] channels before PixelShuffle, widths[i + 1] // 4 after (the last stage: out_channels);
+        # named stage1, stage2, ... as in the authors' checkpoints (which have three)
+        inputs = [in_channels] + [w // 4 for w in widths[:-1]]
+        outputs = [w // 4 for w in widths[:-1]] + [out_channels]
+        self.num_stages = len(widths)
+        for index, (in_ch, wide, out_ch) in enumerate(zip(inputs, widths, outputs), start=1):
+            setattr(self, f"stage{index}", stage(in_ch, wide, out_ch))
         self.final_conv = nn.Sequential(nn.Conv2d(out_channels, out_channels, kernel_size=3, padding=1))
         if activation not in ("softmax", "sigmoid"):
             raise ValueError(f"activation must be 'softmax' or 'sigmoid', got {activation!r}")
         self.activation = activation
 
     def forward(self, spatial_features: torch.Tensor) -> torch.Tensor:
-        """`(images, patches, channels)` -> `(images, out_channels, 8 * grid, 8 * grid)` probabilities."""
+        """`(images, patches, channels)` -> `(images, out_channels, 2**stages * grid, 2**stages * grid)` probabilities."""
         num_images, num_patches, channels = spatial_features.shape
         side = int(round(num_patches**0.5))
         if side * side != num_patches:
             raise ValueError(f"F_spa has {num_patches} tokens per frame, not a square grid.")
         # (images, patches, channels) -> (images, channels, grid, grid), row-major tokens
         grid = spatial_features.transpose(1, 2).reshape(num_images, channels, side, side)
-        logits = self.final_conv(self.stage3(self.stage2(self.stage1(grid))))
+        for index in range(1, self.num_stages + 1):
+            grid = getattr(self, f"stage{index}")(grid)
+        logits = self.final_conv(grid)
         return logits.softmax(dim=1) if self.activation == "softmax" else logits.sigmoid()
 
 
