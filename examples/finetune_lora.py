@@ -1,25 +1,29 @@
-"""LoRA fine-tuning of a pre-trained SoccerMaster on "a new league" (SoccerSynth clips with other kits, cameras,
-resolution and part of the match), reporting the held-out metrics before and after.
+"""LoRA fine-tuning of a pre-trained SoccerMaster on "a new league" with `soccermaster train --lora-rank`, reporting
+held-out metrics of both leagues before and after.
 
-    python examples/finetune_lora.py --model runs/default/final --steps 200 --out runs/lora-new-league
+    python examples/finetune_lora.py --model src/soccermaster_hf/assets/default_checkpoint --steps 200 \
+        --out runs/lora-new-league [--lr 3e-4 --no-augment --train-heads detection]
 
-Only the LoRA adapters (rank `--rank` on every `q_proj` / `v_proj`: spatial, temporal and detection-decoder
-attention) and the detection head's classifiers (`--train-heads`, saved with the adapter as `modules_to_save`) train;
-the adapter is saved, reloaded onto a fresh copy of the base model and checked to give the same outputs.
+"A new league": SoccerSynth clips with another seed (kits, cameras), another resolution (800x450) and another part of
+the match. The run is the ordinary training loop in its LoRA mode (`TrainingArguments(lora_rank=...)`: warm-up and
+cosine schedule, per-module clipping, augmentation, kill-safe resume, metrics.csv), so this script only makes the data,
+runs it, and evaluates: the base on both leagues, the merged fine-tuned model on both leagues, and checks that
+`PeftModel.from_pretrained(base, adapter)` reproduces the merged model.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import re
 from pathlib import Path
 
 import torch
 
 from soccermaster_hf import SoccerMasterForPreTraining
-from soccermaster_hf.data.soccernet_gsr import SoccerNetGSRClips, to_model_inputs
 from soccermaster_hf.evaluation.heldout import ensure_data, evaluate
+from soccermaster_hf.training.pretrain import TrainingArguments, train
+
+METRICS = ("detection AP@50", "detection AP", "role accuracy", "jersey accuracy", "keypoint accuracy (authors')")
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -28,69 +32,60 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--out", default="lora-new-league")
     parser.add_argument("--steps", type=int, default=200)
     parser.add_argument("--rank", type=int, default=16)
-    parser.add_argument("--lr", type=float, default=1e-3)
+    parser.add_argument("--lr", type=float, default=3e-4, help="Learning rate of the adapters (the backbone lr).")
     parser.add_argument("--clips", type=int, default=4)
     parser.add_argument("--frames", type=int, default=12)
-    parser.add_argument("--train-heads", action="store_true", help="Also train the detection class/box heads.")
+    parser.add_argument("--train-heads", nargs="*", default=[], help="Heads trained fully (e.g. detection).")
+    parser.add_argument("--no-augment", action="store_true")
+    parser.add_argument("--original", default=None, help="Held-out clips of the base's own league (default: made).")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
-    from peft import LoraConfig, PeftModel, get_peft_model
+    if args.steps < 1 or args.rank < 1 or args.clips < 1 or args.frames < 2:
+        parser.error("--steps, --rank and --clips must be >= 1, --frames >= 2")
+    from peft import PeftModel
 
     out = Path(args.out)
-    torch.manual_seed(args.seed)
-    # "a new league": another seed (kits, cameras), another resolution, the second part of the match
+    # the new league: another seed (kits, cameras), another resolution, the second part of the match
     train_data = ensure_data(out / "new-league-train", args.clips, args.frames, seed=1234, time_range=(2000.0, 2400.0),
-                             width=800, height=450)
+                             width=800, height=450, semantic_clips=0)
     eval_data = ensure_data(out / "new-league-eval", max(1, args.clips // 2), args.frames, seed=4321,
-                            time_range=(2400.0, 2800.0), width=800, height=450)
-    base = SoccerMasterForPreTraining.from_pretrained(args.model)
-    before = evaluate(base, eval_data, calibration=False)
+                            time_range=(2400.0, 2800.0), width=800, height=450, semantic_clips=0)
+    original = Path(args.original) if args.original else ensure_data(out / "original-league-eval", max(1, args.clips // 2),
+                                                                      args.frames, semantic_clips=0)
+    before = {"new": evaluate(args.model, eval_data, calibration=False),
+              "original": evaluate(args.model, original, calibration=False)}
+    final = train(TrainingArguments(
+        train_dirs=[str(train_data)], output_dir=str(out / "run"), model=args.model, lora_rank=args.rank,
+        train_heads=args.train_heads, merge_lora=True, max_steps=args.steps, clip_length=2,
+        learning_rate=args.lr, augment=not args.no_augment, seed=args.seed, progress=False, overwrite=True,
+        checkpoint_every=max(1, args.steps // 4)))
+    merged_folder = out / "run" / "final-merged"
+    after = {"new": evaluate(str(merged_folder), eval_data, calibration=False),
+             "original": evaluate(str(merged_folder), original, calibration=False)}
 
-    # PEFT wraps single modules, not the per-decoder-layer ModuleLists: name each classifier / box MLP (and the
-    # two-stage token heads) explicitly
-    modules_to_save = [name for name, _ in base.named_modules()
-                       if re.search(r"detection_head\.((class|bbox)_embed\.\d+|enc_(class|bbox)_embed)$", name)] \
-        if args.train_heads else None
-    model = get_peft_model(base, LoraConfig(r=args.rank, lora_alpha=2 * args.rank, target_modules=["q_proj", "v_proj"],
-                                            modules_to_save=modules_to_save))
-    trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
-    total = sum(p.numel() for p in model.parameters())
-    dataset = SoccerNetGSRClips(train_data, clip_length=2, max_size=480)
-    optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=args.lr)
-    size = base.config.vision_config.image_size
-    generator = torch.Generator().manual_seed(args.seed)
-    model.train()
-    losses = []
-    for _ in range(args.steps):
-        index = int(torch.randint(len(dataset), (1,), generator=generator))
-        inputs = to_model_inputs([dataset[index]], size)
-        loss = model(**inputs).loss
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
-        losses.append(float(loss.detach()))
-    model.eval()
-    model.save_pretrained(out / "adapter")
-    after = evaluate(model, eval_data, calibration=False)
-
-    # the adapter reloads onto a fresh base model and reproduces the fine-tuned outputs
-    fresh = SoccerMasterForPreTraining.from_pretrained(args.model)
-    reloaded = PeftModel.from_pretrained(fresh, out / "adapter").eval()
-    probe = to_model_inputs([dataset[0]], size)["spatial_pixel_values"]
+    # the adapter reloads onto a fresh base model and reproduces the merged model
+    reloaded = PeftModel.from_pretrained(SoccerMasterForPreTraining.from_pretrained(args.model), final).eval()
+    merged = SoccerMasterForPreTraining.from_pretrained(merged_folder).eval()
+    size = merged.config.vision_config.image_size
+    probe = torch.rand(1, 2, 3, size, size, generator=torch.Generator().manual_seed(0))
     with torch.no_grad():
-        same = torch.allclose(model(spatial_pixel_values=probe).detection["logits"],
-                              reloaded(spatial_pixel_values=probe).detection["logits"], atol=1e-5)
-    report = {"trainable_parameters": trainable, "total_parameters": total, "modules_to_save": modules_to_save or [],
-              "first_loss": losses[0],
-              "last_loss": losses[-1], "adapter_reload_matches": bool(same),
-              "before": {k: v for k, v in before.items() if isinstance(v, float)},
-              "after": {k: v for k, v in after.items() if isinstance(v, float)}}
+        same = torch.allclose(reloaded(spatial_pixel_values=probe).detection["logits"],
+                              merged(spatial_pixel_values=probe).detection["logits"], atol=1e-4)
+    from safetensors.torch import load_file
+
+    trainable = sum(t.numel() for t in load_file(final / "adapter_model.safetensors").values())  # what trained
+    report = {"adapter": str(final), "merged": str(merged_folder), "adapter_reload_matches": bool(same),
+              "adapter_bytes": (final / "adapter_model.safetensors").stat().st_size,
+              "trainable_parameters": trainable, "total_parameters": sum(p.numel() for p in reloaded.parameters()),
+              "settings": {k: v for k, v in vars(args).items()},
+              "before": {league: {k: v for k, v in m.items() if isinstance(v, float)} for league, m in before.items()},
+              "after": {league: {k: v for k, v in m.items() if isinstance(v, float)} for league, m in after.items()}}
     (out / "report.json").write_text(json.dumps(report, indent=2))
-    print(f"trainable {trainable:,} of {total:,} parameters ({100 * trainable / total:.2f} %)")
-    print(f"{'metric':<30} {'before':>8} {'after':>8}")
-    for key in ("detection AP@50", "detection AP", "role accuracy", "jersey accuracy", "keypoint accuracy (authors')"):
-        print(f"{key:<30} {before[key]:8.3f} {after[key]:8.3f}")
-    print(f"adapter saved to {out / 'adapter'}; reload reproduces outputs: {same}")
+    print(f"{'metric':<30} {'new before':>10} {'new after':>10} {'orig before':>11} {'orig after':>10}")
+    for key in METRICS:
+        print(f"{key:<30} {before['new'][key]:10.3f} {after['new'][key]:10.3f} {before['original'][key]:11.3f} "
+              f"{after['original'][key]:10.3f}")
+    print(f"adapter: {final} ({report['adapter_bytes'] / 1e6:.1f} MB); reload reproduces the merged model: {same}")
     return report
 
 

@@ -17,14 +17,6 @@ from soccermaster_hf.utils.io import make_staging_dir
 
 
 @pytest.fixture(scope="module")
-def clips(tmp_path_factory):
-    out = tmp_path_factory.mktemp("train-data") / "synth"
-    generate_dataset(out, SynthConfig(clips=2, frames=8, seed=5, tracking="procedural", width=192, height=108),
-                     progress=False)
-    return out
-
-
-@pytest.fixture(scope="module")
 def semantic_clips(tmp_path_factory):
     """1-fps event clips (real SkillCorner events need kloppy's match: cached per test session)."""
     out = tmp_path_factory.mktemp("semantic") / "synth"

@@ -26,6 +26,8 @@ def optimizer_parameter_groups(model: nn.Module, base_lr: float = 5e-5, weight_d
     for name, parameter in model.named_parameters():
         if not parameter.requires_grad:
             continue
+        # a PEFT-wrapped model (LoRA): the same groups by the wrapped model's names
+        name = name.removeprefix("base_model.model.")
         if name.endswith("temporal_embedding"):
             add("temporal_embedding", parameter, 2.0, decay=False)
         elif "vision_model." in name or name.startswith(("embeddings.", "encoder.", "post_layernorm", "head.")):

@@ -78,7 +78,8 @@ class TrainingArguments:
                                       "datasets built by `soccermaster dataset build` (folder or Hub id).",
                                  positional=True)
     output_dir: str = _arg(help="Run folder: checkpoints, metrics.csv, final model.", flags=["--output", "-o"])
-    model: str | None = _arg(None, "Start from this SoccerMasterForPreTraining folder / Hub id.")
+    model: str | None = _arg(None, "Start from this SoccerMasterForPreTraining folder / Hub id (the frozen base model "
+                                   "of a --lora-rank run).", flags=["--model", "--init-from"])
     preset: str = _arg("tiny", "Configuration without --model.", choices=sorted(PRESETS))
     max_steps: int = _arg(100, "Optimiser steps.", minimum=1)
     batch_size: int = _arg(1, "Spatial clips per step.", minimum=1)
@@ -115,6 +116,18 @@ class TrainingArguments:
                                            "(offline).")
     overwrite: bool = _arg(False, "Write into a non-empty output folder that is not a previous `soccermaster train` "
                                   "run (files it does not write are kept).")
+    lora_rank: int = _arg(0, "LoRA fine-tuning: train rank-R adapters on --lora-targets of the --init-from model "
+                             "(frozen) and the --train-heads; checkpoints and the final folder hold the adapter only "
+                             "(0: train the whole model).", minimum=0)
+    lora_alpha: float | None = _arg(None, "LoRA scaling alpha (default: 2 x --lora-rank).", minimum=0.0,
+                                    exclusive_minimum=True)
+    lora_targets: list[str] = _arg(factory=lambda: ["q_proj", "v_proj"], metavar="NAME",
+                                   help="Linear layers that get adapters (names or comma-separated; default q_proj "
+                                        "v_proj: spatial, temporal and detection-decoder attention).")
+    train_heads: list[str] = _arg(factory=list, metavar="HEAD",
+                                  help="With --lora-rank: heads trained fully and saved with the adapter (detection, "
+                                       "keypoints, lines, events; names or comma-separated).")
+    merge_lora: bool = _arg(False, "With --lora-rank: also write the merged full model to <output>/final-merged.")
     extra: dict = _arg(factory=dict, cli=False)
 
     def __post_init__(self):
@@ -122,7 +135,29 @@ class TrainingArguments:
             self.train_dirs = [str(self.train_dirs)]
         if not self.train_dirs:
             raise ValueError("train_dirs: give at least one folder of SoccerNet-GSR clips.")
+        self.lora_targets = _names(self.lora_targets)
+        self.train_heads = _names(self.train_heads)
         validate_fields(self)
+        if self.lora_rank:
+            if not self.model:
+                raise ValueError("lora_rank: LoRA fine-tunes a pre-trained model: give --init-from (or --model).")
+            if not self.lora_targets:
+                raise ValueError("lora_targets: give at least one linear layer name (e.g. q_proj,v_proj).")
+            from .lora import HEAD_PATTERNS
+
+            unknown = [h for h in self.train_heads if h not in HEAD_PATTERNS]
+            if unknown:
+                raise ValueError(f"train_heads: unknown heads {unknown}; choose from {sorted(HEAD_PATTERNS)}.")
+        elif self.train_heads or self.merge_lora or self.lora_alpha is not None:
+            raise ValueError("--train-heads, --merge-lora and --lora-alpha belong to LoRA fine-tuning: add "
+                             "--lora-rank R.")
+
+
+def _names(values) -> list[str]:
+    """`["q_proj,v_proj", "k_proj"]` -> `["q_proj", "v_proj", "k_proj"]` (a string is one comma-separated list)."""
+    if isinstance(values, str):
+        values = [values]
+    return [name.strip() for value in values for name in str(value).split(",") if name.strip()]
 
 
 def _config_for(args: TrainingArguments):
@@ -442,7 +477,13 @@ def train(args: TrainingArguments) -> Path:
 
         augmentation = ClipAugmentation()
     checkpoints = _checkpoints(output_dir)
-    if checkpoints:
+    if args.lora_rank:  # the frozen base, then the adapter: the run's last checkpoint's, else a fresh one
+        from .lora import load_adapter, wrap_with_lora
+
+        base = load_pretrained(SoccerMasterForPreTraining, args.model)
+        model = load_adapter(base, checkpoints[-1]) if checkpoints else wrap_with_lora(
+            base, args.lora_rank, args.lora_alpha, args.lora_targets, args.train_heads)
+    elif checkpoints:
         model = load_pretrained(SoccerMasterForPreTraining, checkpoints[-1])
     elif args.model:
         model = load_pretrained(SoccerMasterForPreTraining, args.model)
@@ -482,6 +523,10 @@ def train(args: TrainingArguments) -> Path:
     progress = tqdm(total=args.max_steps, initial=step, desc="training",
                     disable=not args.progress or not accelerator.is_main_process)  # one bar, on the main process
     model.train()
+    if args.lora_rank:
+        from .lora import freeze_batch_norm_statistics
+
+        freeze_batch_norm_statistics(model)
     while step < args.max_steps:
         for _ in range(args.gradient_accumulation_steps):
             batch = []
@@ -540,7 +585,21 @@ def train(args: TrainingArguments) -> Path:
     final = output_dir / "final"
     if accelerator.is_main_process:
         save_pretrained_atomic(unwrapped.eval(), final, command="train")
-        write_model_card(final, args, rows, "; ".join(report.summary() for report in reports))
+        data_summary = "; ".join(report.summary() for report in reports)
+        if args.lora_rank:  # the adapter only, with a card naming its base model
+            from .lora import write_adapter_card
+
+            trainable = sum(p.numel() for p in unwrapped.parameters() if p.requires_grad)
+            write_adapter_card(final, args.model, args, rows, data_summary, trainable,
+                               sum(p.numel() for p in unwrapped.parameters()))
+            if args.merge_lora:
+                import copy
+
+                merged = copy.deepcopy(unwrapped).merge_and_unload()
+                save_pretrained_atomic(merged.eval(), output_dir / "final-merged", command="train")
+                write_model_card(output_dir / "final-merged", args, rows, data_summary)
+        else:
+            write_model_card(final, args, rows, data_summary)
         if args.push_to_hub:
             publish(final, args.push_to_hub, args.hub_local_dir)
     for report in reports:  # unreadable frames / videos are met while training: the counts now include them
