@@ -30,7 +30,7 @@ import numpy as np
 import torch
 
 from soccermaster_hf.data.soccernet_gsr import SoccerNetGSRClips
-from soccermaster_hf.evaluation.heldout import _camera_cuts, ensure_data
+from soccermaster_hf.evaluation.heldout import camera_cuts, ensure_data
 from soccermaster_hf.geometry import PitchObservations, SolverConfig, calibrate_predicted, evaluate_cameras
 from soccermaster_hf.geometry.temporal import refine_shot
 
@@ -113,7 +113,7 @@ def main() -> None:
                    for f in frames}
     shots: dict = {}
     for f in frames:
-        shot = (f["clip"], sum(f["frame"] >= cut for cut in _camera_cuts(data / f["clip"])))
+        shot = (f["clip"], sum(f["frame"] >= cut for cut in camera_cuts(data / f["clip"])))
         shots.setdefault(shot, []).append(f)
 
     def score(cameras: dict) -> tuple[float, float, float]:

@@ -133,11 +133,10 @@ def evaluate(model_or_path, data: Path, threshold: float = 0.5, calibration: boo
         key = f"{sample['clip']}/{frame_index + 1:06d}"
         cameras[key] = result.camera if result.success else None
         if sample["clip"] not in cuts:
-            cuts[sample["clip"]] = _camera_cuts(data / sample["clip"])
+            cuts[sample["clip"]] = camera_cuts(data / sample["clip"])
         shot = (sample["clip"], sum(frame_index >= cut for cut in cuts[sample["clip"]]))
         shots.setdefault(shot, []).append((key, frame_index, observations, result))
-        gt_lines[key] = json.loads((data / sample["clip"] / "calibration" /
-                                    f"{int(sample['frame_indices'][0]) + 1:06d}.json").read_text())
+        gt_lines[key] = json.loads((data / sample["clip"] / "calibration" / f"{frame_index + 1:06d}.json").read_text())
     coco = COCO()
     coco.dataset = {"images": images, "annotations": annotations, "categories": [{"id": 1, "name": "person"}]}
     with contextlib.redirect_stdout(io.StringIO()):
@@ -173,7 +172,7 @@ def evaluate(model_or_path, data: Path, threshold: float = 0.5, calibration: boo
     }
 
 
-def _camera_cuts(clip: Path) -> list[int]:
+def camera_cuts(clip: Path) -> list[int]:
     """0-based frame indices where a SoccerSynth clip cuts to another camera (``synth.json``; none if absent)."""
     try:
         cuts = json.loads((clip / "synth.json").read_text()).get("camera_cuts", [])
@@ -199,4 +198,4 @@ def _event_accuracy(model, data: Path, processor) -> float | str:
     return correct / max(len(clips), 1)
 
 
-__all__ = ["ensure_data", "evaluate"]
+__all__ = ["camera_cuts", "ensure_data", "evaluate"]

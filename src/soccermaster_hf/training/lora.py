@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import asdict
 from pathlib import Path
 
 import torch
@@ -100,8 +101,7 @@ def write_adapter_card(folder: Path, base: str, args, rows: list[dict], data_sum
     losses = "\n".join(f"| {key} | {float(last[key]):.4f} |" for key in
                        ("loss", "loss_detection", "loss_keypoints", "loss_lines", "loss_events")
                        if last.get(key) not in (None, ""))
-    settings = {k: v for k, v in vars(args).items() if k != "extra"} if not hasattr(args, "__dataclass_fields__") \
-        else {k: getattr(args, k) for k in args.__dataclass_fields__ if k != "extra"}
+    settings = {k: v for k, v in asdict(args).items() if k != "extra"}
     text = f"""---
 {data.to_yaml()}
 ---
