@@ -25,8 +25,8 @@ def test_lora_example_runs(tmp_path, monkeypatch, train_heads):
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     report = module.main(["--model", str(tmp_path / "base"), "--out", str(tmp_path / "run"), "--steps", "3",
-                          "--clips", "2", "--frames", "2", "--rank", "4", "--no-augment",
-                          *(["--train-heads", *train_heads] if train_heads else [])])
+                          "--clips", "2", "--frames", "2", "--eval-clips", "1", "--rank", "4", "--no-augment",
+                          "--replay-clips", "1", "--train-heads", *train_heads])
     assert report["adapter_reload_matches"]
     assert 0 < report["trainable_parameters"] < 0.3 * report["total_parameters"]
     adapter = load_file(tmp_path / "run" / "run" / "final" / "adapter_model.safetensors")
@@ -34,5 +34,9 @@ def test_lora_example_runs(tmp_path, monkeypatch, train_heads):
     assert any("class_embed" in k for k in adapter) == bool(train_heads)
     for league in ("new", "original"):
         assert "detection AP@50" in report["before"][league] and "detection AP@50" in report["after"][league]
-    with pytest.raises(SystemExit):
-        module.main(["--model", str(tmp_path / "base"), "--steps", "0"])
+    assert report["league"] == "nordic-turf"
+    assert len(report["train_dirs"]) == 2  # the new league and the original league's rehearsal clips
+    for bad in (["--steps", "0"], ["--clips", "11", "--frames", "20"], ["--league", "nowhere"],
+                ["--replay-frames", "1"], ["--replay-clips", "-1"]):
+        with pytest.raises(SystemExit):
+            module.main(["--model", str(tmp_path / "base"), *bad])

@@ -70,8 +70,10 @@ def test_lora_run_writes_the_adapter_only_and_it_reproduces(clips, base, tmp_pat
         # the frozen pitch heads' BatchNorm statistics did not drift: the adapter alone reproduces them
         torch.testing.assert_close(from_merged.pitch.keypoint_heatmaps, expected.pitch.keypoint_heatmaps, atol=1e-5,
                                    rtol=1e-4)
-        assert not torch.allclose(plain(spatial_pixel_values=probe).detection["logits"], expected.detection["logits"],
-                                  atol=1e-4)
+        original = plain(spatial_pixel_values=probe).detection["logits"]
+        assert not torch.allclose(original, expected.detection["logits"], atol=1e-4)
+        with tuned.disable_adapter():  # one adapter per league: the base league is served by the untouched base
+            torch.testing.assert_close(tuned(spatial_pixel_values=probe).detection["logits"], original)
     # checkpoints hold the adapter too
     checkpoint = tmp_path / "run" / "checkpoint-0000002"
     assert (checkpoint / "adapter_model.safetensors").is_file() and not (checkpoint / "model.safetensors").exists()

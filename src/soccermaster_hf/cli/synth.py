@@ -44,6 +44,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="Also render this many 1-fps clips around derived events (event/alignment training).")
     parser.add_argument("--time-range", type=_range, default=None,
                         help="Only draw clips from this part of the match, in seconds (e.g. 0:2400; hold out the rest).")
+    parser.add_argument("--league", default="default",
+                        help="League style every clip is drawn from: default (broad per-clip randomisation), "
+                             "nordic-turf, floodlit-night, summer-sun, or a .json file of LeagueStyle fields "
+                             "(see soccermaster_hf.synth.styles).")
     parser.add_argument("--overwrite", action="store_true",
                         help="Write into a non-empty --out folder that is not a previous `soccermaster synth` output "
                              "(files it does not write are kept).")
@@ -51,16 +55,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from ..synth.generate import SynthConfig, generate_dataset
+    from ..synth.styles import get_league
     from ..utils.io import prepare_output_dir
+
+    get_league(args.league)  # a bad name or style file is one line, before any folder is made
 
     tracking = args.tracking if args.tracking.endswith(".npz") else None
     prepare_output_dir(args.out, "synth", overwrite=args.overwrite, sources=[tracking])
     config = SynthConfig(clips=args.clips, frames=args.frames, seed=args.seed, tracking=args.tracking,
                          width=args.size[0], height=args.size[1], split=args.split, time_range=args.time_range,
-                         semantic_clips=args.semantic_clips)
+                         semantic_clips=args.semantic_clips, league=args.league)
     start = time.perf_counter()
     folders = generate_dataset(args.out, config)
     seconds = time.perf_counter() - start
     frames = len(folders) * args.frames
-    print(f"wrote {len(folders)} clips ({frames} frames) to {args.out} in {seconds:.1f} s")
+    league = f", league {config.style.name}" if config.style.name != "default" else ""
+    print(f"wrote {len(folders)} clips ({frames} frames{league}) to {args.out} in {seconds:.1f} s")
     return 0

@@ -38,14 +38,14 @@ from ..processing import SoccerMasterImageProcessor
 
 def ensure_data(path: Path, clips: int, frames: int, seed: int = 99,
                 time_range: tuple[float, float] = (2000.0, 2800.0), width: int = 960, height: int = 540,
-                semantic_clips: int = 8) -> Path:
-    """Generate held-out SoccerSynth clips at `path` unless they exist."""
+                semantic_clips: int = 8, league: str = "default") -> Path:
+    """Generate held-out SoccerSynth clips (of a league style) at `path` unless they exist."""
     if (path / "README.md").is_file():
         return path
     from ..synth.generate import SynthConfig, generate_dataset
 
     generate_dataset(path, SynthConfig(clips=clips, frames=frames, seed=seed, time_range=time_range, width=width,
-                                       height=height, semantic_clips=semantic_clips), progress=True)
+                                       height=height, semantic_clips=semantic_clips, league=league), progress=True)
     return path
 
 

@@ -25,15 +25,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..geometry.camera import Camera
+from .styles import WC14_CAMERA
 
-WC14_RANGES = {
-    "x": (-5.0, 5.0),
-    "y": (60.0, 92.0),
-    "height": (10.0, 25.0),
-    "hfov_degrees": (16.0, 34.0),
-    "roll_std_degrees": 0.25,
-    "pan_limit_degrees": 40.0,
-}
+WC14_RANGES = WC14_CAMERA  # the default league's installation (styles.LeagueStyle.camera)
 
 
 @dataclass
@@ -46,11 +40,14 @@ class CameraSetting:
     roll: float
 
 
-def sample_setting(rng: np.random.Generator) -> CameraSetting:
-    r = WC14_RANGES
+def sample_setting(rng: np.random.Generator, ranges: dict | None = None) -> CameraSetting:
+    """One installation drawn from `ranges` (keys of `WC14_RANGES`; default: the WorldCup-2014 fit)."""
+    r = WC14_RANGES if ranges is None else ranges
     position = np.array([rng.uniform(*r["x"]), rng.uniform(*r["y"]), -rng.uniform(*r["height"])])
-    low = rng.uniform(r["hfov_degrees"][0], 24.0)
-    high = rng.uniform(max(low + 4.0, 24.0), r["hfov_degrees"][1])
+    narrowest, widest = r["hfov_degrees"]
+    split = narrowest + (widest - narrowest) * 8.0 / 18.0  # 24 deg for the WC14 range
+    low = rng.uniform(narrowest, split)
+    high = rng.uniform(min(max(low + 4.0, split), widest), widest)
     return CameraSetting(position, low, high, math.radians(rng.normal(0.0, r["roll_std_degrees"])))
 
 
@@ -90,12 +87,15 @@ def camera_path(
     cut_probability: float = 0.15,
     closeup_probability: float = 0.0,
     views: list[str] | None = None,
+    ranges: dict | None = None,
 ) -> tuple[list[Camera], list[int]]:
     """Cameras for every frame of a clip, and the frame indices where a cut to another setting happens.
 
     With `closeup_probability` > 0, the shot after a cut is a close-up with that probability: the same installation
     zoomed in to a 3-6 degree field of view on the play (SoccerNet's "Close-up player or field referee"). `views`,
-    when given, receives ``"main"`` / ``"closeup"`` per shot."""
+    when given, receives ``"main"`` / ``"closeup"`` per shot. `ranges`: the league's camera installations
+    (:attr:`~soccermaster_hf.synth.styles.LeagueStyle.camera`; default `WC14_RANGES`)."""
+    ranges = WC14_RANGES if ranges is None else ranges
     num_frames = len(ball)
     target = _smooth(follow_targets(ball, players), alpha=0.08)
     # lead the play slightly towards the attacking direction, keep the target on the pitch
@@ -105,7 +105,7 @@ def camera_path(
     spread = np.nan_to_num(spread, nan=10.0)
     cuts = [int(rng.integers(num_frames // 3, max(num_frames // 3 + 1, 2 * num_frames // 3)))] \
         if num_frames > 30 and rng.random() < cut_probability else []
-    settings = [sample_setting(rng) for _ in range(len(cuts) + 1)]
+    settings = [sample_setting(rng, ranges) for _ in range(len(cuts) + 1)]
     shot_views = ["main"] + [("closeup" if closeup_probability > 0 and rng.random() < closeup_probability else "main")
                              for _ in cuts]
     for setting, view in zip(settings, shot_views):
@@ -129,7 +129,7 @@ def camera_path(
         # keep pan within the real range
         direction = look[:2] - setting.position[:2]
         pan = math.atan2(direction[0], -direction[1])
-        limit = math.radians(WC14_RANGES["pan_limit_degrees"])
+        limit = math.radians(ranges["pan_limit_degrees"])
         if abs(pan) > limit:
             distance = np.linalg.norm(direction)
             pan = math.copysign(limit, pan)

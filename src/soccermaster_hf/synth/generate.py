@@ -10,12 +10,13 @@ One folder per clip, named like SoccerNet-GSR clips (``SNGS-001`` ...), holding 
       calibration/000001.json        SoccerNet calibration annotations (lines, normalised by (W-1, H-1))
       cameras/camera_000001.json     SoccerNet camera JSON of the ground-truth camera
       Labels-Keypoints.json          image coordinates and visibility of the 57 pitch keypoints per frame
-      synth.json                     provenance: source window, seed, camera cuts, kits, events in the clip
+      synth.json                     provenance: source window, seed, league, camera cuts, kits, events in the clip
+    league.json                      the league style every clip was drawn from (soccermaster_hf.synth.styles)
     events/Labels-v2.json            SoccerNet-v2 action-spotting labels derived from the whole match
     events/Labels-caption.json       MatchTime-style anonymised caption records of the same events
 
 Clips are written to a temporary folder and renamed when complete, so a killed run never leaves a half clip; running
-again skips finished clips (resume). Every clip is a pure function of `(seed, clip index, tracking source)`.
+again skips finished clips (resume). Every clip is a pure function of `(seed, clip index, tracking source, league)`.
 """
 
 from __future__ import annotations
@@ -35,7 +36,10 @@ from ..modeling.pitch_definitions import CIRCLE_CLASSES, KEYPOINTS
 from ..utils.io import commit_staging
 from .camera_path import camera_path
 from .render import ClipRenderer
+from .styles import LEAGUES, LeagueStyle, get_league, randomised_style
 from .tracking import ROLE_GOALKEEPER, ROLE_REFEREE, Trajectories, load_tracking
+
+LEAGUES_DEFAULT = LEAGUES["default"]
 
 CATEGORIES = [
     {"id": 1, "supercategory": "object", "name": "player"},
@@ -63,12 +67,17 @@ class SynthConfig:
     fps: float = 25.0
     split: str = "train"
     time_range: tuple[float, float] | None = None  # seconds of the match to draw windows from
-    jpeg_quality: tuple[int, int] = (75, 93)
+    jpeg_quality: tuple[int, int] | None = None  # None: the league's range
     min_players: int = 6
     semantic_clips: int = 0  # 1-fps clips around derived events (events/classification.json)
     semantic_frames: int = 30
     cut_probability: float = 0.15  # a clip longer than 30 frames cuts to another camera with this probability
     closeup_probability: float = 0.0  # the shot after a cut is a close-up with this probability
+    league: str | LeagueStyle = "default"  # a league style (name, .json file or LeagueStyle; see synth.styles)
+
+    @property
+    def style(self) -> LeagueStyle:
+        return self.league if isinstance(self.league, LeagueStyle) else get_league(self.league)
 
 
 def _choose_window(trajectories: Trajectories, length: int, rng: np.random.Generator, config: SynthConfig) -> int:
@@ -192,14 +201,18 @@ def generate_clip(trajectories: Trajectories, clip_index: int, config: SynthConf
     sides = _team_sides(window)
     width, height = config.width, config.height
     views: list[str] = []
+    style = config.style
+    if style.randomise:  # domain randomisation: this clip's own look, from its own generator (the scene is unchanged)
+        style = randomised_style(np.random.default_rng([config.seed, clip_index, 7919]))
     cameras, cuts = camera_path(window.ball, window.positions, width, height, rng,
                                 cut_probability=config.cut_probability,
-                                closeup_probability=config.closeup_probability, views=views)
-    renderer = ClipRenderer(width, height, rng)
+                                closeup_probability=config.closeup_probability, views=views, ranges=style.camera)
+    renderer = ClipRenderer(width, height, rng, style=style)
     pitch = renderer.pitch
     keypoint_world = np.array([[k.x, k.y, k.z] for k in KEYPOINTS])
     statures = rng.normal(1.8, 0.07, size=window.positions.shape[1] + 1)
-    quality = int(rng.integers(config.jpeg_quality[0], config.jpeg_quality[1] + 1))
+    jpeg_range = config.jpeg_quality or style.jpeg_quality
+    quality = int(rng.integers(jpeg_range[0], jpeg_range[1] + 1))
     split_id = SPLIT_IDS.get(config.split, 1)
 
     track_ids: dict[int, int] = {}
@@ -308,6 +321,7 @@ def generate_clip(trajectories: Trajectories, clip_index: int, config: SynthConf
                                                     "frames": keypoint_labels})
     _write_json(staging / "synth.json", {
         "source": trajectories.source, "licence": trajectories.licence, "seed": config.seed, "clip_index": clip_index,
+        "league": style.name, **({"league_style": style.to_dict()} if config.style.randomise else {}),
         "window_start_seconds": float(window.times[0]), "camera_cuts": cuts, "camera_views": views, "jpeg_quality": quality,
         "team_sides": {str(k): v for k, v in sides.items()}, "referee": "synthetic, follows the ball",
         "events": [{"frame": event.frame - start + 1, "label": event.label,
@@ -323,7 +337,10 @@ def generate_dataset(output_dir: str | os.PathLike, config: SynthConfig, progres
     from tqdm.auto import tqdm
 
     output_dir = Path(output_dir)
+    style = config.style
+    _check_league(output_dir, style)
     output_dir.mkdir(parents=True, exist_ok=True)
+    _write_json(output_dir / "league.json", style.to_dict())
     from .events import derive_events, write_event_files
 
     trajectories = load_tracking(config.tracking, fps=config.fps, seed=config.seed)
@@ -344,14 +361,34 @@ def generate_dataset(output_dir: str | os.PathLike, config: SynthConfig, progres
             low, high = (trajectories.times[0] + t for t in config.time_range)
             in_range = [e for e in events if low <= e.time <= high]
         generate_semantic_clips(trajectories, in_range, output_dir, config.semantic_clips, config.seed,
-                                config.semantic_frames, config.width // 2, config.height // 2)
+                                config.semantic_frames, config.width // 2, config.height // 2, style)
     write_dataset_card(output_dir, config, trajectories, folders)
     return folders
+
+
+def _check_league(output_dir: Path, style: LeagueStyle) -> None:
+    """Resuming into a folder drawn from another league would mix two looks: refuse it."""
+    path = output_dir / "league.json"
+    if not path.is_file():
+        return
+    try:
+        previous = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise ValueError(f"{path}: unreadable league style of the clips already there ({error})") from None
+    if previous != json.loads(json.dumps(style.to_dict())):
+        name = previous.get("name", "?") if isinstance(previous, dict) else "?"
+        raise ValueError(f"{path}: the clips there were drawn from league {name!r}, not {style.name!r}; "
+                         "use another output folder")
 
 
 def write_dataset_card(output_dir: Path, config: SynthConfig, trajectories: Trajectories, folders: list[Path]) -> None:
     athletes = sum(1 for folder in folders for a in json.loads((folder / "Labels-GameState.json").read_text())
                    ["annotations"] if a["supercategory"] == "object")
+    style = config.style
+    if isinstance(config.league, LeagueStyle):
+        league = "" if config.league == LEAGUES_DEFAULT else f" --league {output_dir.name}/league.json"
+    else:
+        league = "" if config.league == "default" else f" --league {config.league}"
     card = f"""---
 license: other
 task_categories: [object-detection, video-classification]
@@ -371,12 +408,14 @@ SoccerNet calibration annotations and camera JSON, 57 pitch keypoints).
 | tracking source | {trajectories.source} |
 | tracking licence | {trajectories.licence} |
 | split id in image ids | {config.split} |
+| league style | {style.name}: {style.description} (`league.json`) |
 
-Camera parameters follow ranges fitted to real broadcast cameras (WorldCup 2014). Referees are synthetic (they follow
-the ball); lens distortion is zero; athletes are billboards. Regenerate with:
+Camera parameters follow the league style's ranges (the default league's are fitted to real broadcast cameras of
+WorldCup 2014). Referees are synthetic (they follow the ball); lens distortion is zero; athletes are billboards.
+Regenerate with:
 
     soccermaster synth --out {output_dir.name} --clips {config.clips} --frames {config.frames} --seed {config.seed} \\
-        --tracking {config.tracking} --size {config.width}x{config.height}
+        --tracking {config.tracking} --size {config.width}x{config.height}{league}
 """
     (output_dir / "README.md").write_text(card)
 

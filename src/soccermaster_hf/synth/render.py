@@ -19,6 +19,7 @@ import numpy as np
 
 from ..geometry.camera import Camera
 from ..geometry.pitch import PitchModel
+from .styles import DEFAULT_GOALKEEPER_KITS, DEFAULT_KITS, DEFAULT_REFEREE_KIT, LEAGUES, LeagueStyle
 
 TEXTURE_SCALE = 12.0  # texture pixels per metre
 TEXTURE_EXTENT = (62.0, 44.0)  # half-length, half-width (m) of the textured ground around the pitch
@@ -26,18 +27,9 @@ LINE_WIDTH_M = 0.12
 PERSON_HEIGHT_M = 1.8
 BALL_RADIUS_M = 0.11
 
-KIT_PALETTE = [  # shirt, shorts (BGR)
-    ((40, 40, 200), (240, 240, 240)),    # red / white
-    ((220, 220, 220), (30, 30, 30)),     # white / black
-    ((200, 90, 20), (240, 240, 240)),    # blue / white
-    ((30, 200, 240), (40, 40, 40)),      # yellow / black
-    ((40, 140, 40), (230, 230, 230)),    # green / white
-    ((120, 40, 120), (200, 200, 200)),   # purple / grey
-    ((20, 110, 230), (30, 30, 30)),      # orange / black
-    ((90, 40, 10), (90, 40, 10)),        # navy / navy
-]
-GOALKEEPER_KITS = [((30, 230, 130), (30, 30, 30)), ((200, 60, 220), (30, 30, 30)), ((20, 20, 20), (20, 20, 20))]
-REFEREE_KIT = ((20, 20, 20), (20, 20, 20))
+KIT_PALETTE = list(DEFAULT_KITS)  # shirt, shorts (BGR): the default league's clubs
+GOALKEEPER_KITS = list(DEFAULT_GOALKEEPER_KITS)
+REFEREE_KIT = DEFAULT_REFEREE_KIT
 SKIN_TONES = [(140, 170, 220), (100, 130, 180), (70, 90, 130), (60, 70, 100)]
 
 
@@ -59,21 +51,42 @@ class FrameRender:
     ball_box: tuple[float, float, float, float] | None = None
 
 
-def _pitch_texture(pitch: PitchModel, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+def _mowing(style: LeagueStyle, pitch: PitchModel, xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
+    """0/1 band of every texture pixel (pitch metres `xs` along the length, `ys` across) for the league's pattern,
+    broadcastable to ``(len(ys), len(xs))``."""
+    band = pitch.length / style.mowing_bands
+    along = np.floor((xs[None, :] + pitch.length / 2) / band)
+    if style.mowing == "stripes":
+        return along % 2
+    if style.mowing == "checker":
+        return (along + np.floor((ys[:, None] + pitch.width / 2) / band)) % 2
+    if style.mowing == "diagonal":
+        return np.floor((xs[None, :] + ys[:, None] + pitch.length) / band) % 2
+    return np.zeros((len(ys), len(xs)))
+
+
+def _pitch_texture(pitch: PitchModel, rng: np.random.Generator,
+                   style: LeagueStyle | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Top-down ground texture and its pitch-to-texture affine matrix (3x3)."""
+    style = style or LEAGUES["default"]
     half_x, half_y = TEXTURE_EXTENT
     width, height = int(2 * half_x * TEXTURE_SCALE), int(2 * half_y * TEXTURE_SCALE)
     to_texture = np.array([[TEXTURE_SCALE, 0, half_x * TEXTURE_SCALE], [0, TEXTURE_SCALE, half_y * TEXTURE_SCALE],
                            [0, 0, 1]], dtype=float)
-    base = np.array([rng.uniform(35, 55), rng.uniform(110, 140), rng.uniform(40, 60)])
-    stripe_delta = rng.uniform(10, 22)
+    base = np.array([rng.uniform(*style.grass_bgr[0]), rng.uniform(*style.grass_bgr[1]),
+                     rng.uniform(*style.grass_bgr[2])])
+    stripe_delta = rng.uniform(*style.stripe_delta)
     xs = (np.arange(width) + 0.5) / TEXTURE_SCALE - half_x
-    stripe = (np.floor((xs + pitch.length / 2) / (pitch.length / 20)) % 2)[None, :, None]
+    ys = (np.arange(height) + 0.5) / TEXTURE_SCALE - half_y
+    stripe = _mowing(style, pitch, xs, ys)[:, :, None]
     texture = np.broadcast_to(base + stripe * stripe_delta, (height, width, 3)).astype(np.float32).copy()
-    texture += rng.normal(0, 3.0, size=(height, width, 1)).astype(np.float32)  # grass grain
+    texture += rng.normal(0, style.grass_grain, size=(height, width, 1)).astype(np.float32)  # grass grain
+    if style.shadow > 0:  # a stand's shadow over the far side, its edge slightly oblique
+        edge = rng.uniform(*style.shadow_edge_y) + rng.uniform(-0.15, 0.15) * xs[None, :]
+        texture[ys[:, None] < edge] *= 1.0 - style.shadow
     texture = np.clip(texture, 0, 255).astype(np.uint8)
     thickness = max(1, int(round(LINE_WIDTH_M * TEXTURE_SCALE)))
-    colour = (235, 240, 238)
+    colour = tuple(int(c) for c in style.line_colour)
     for name, points in pitch.sample_all(step=0.25).items():
         if name.startswith("Goal "):
             continue  # goals are 3-D, drawn in the frame
@@ -85,34 +98,43 @@ def _pitch_texture(pitch: PitchModel, rng: np.random.Generator) -> tuple[np.ndar
     return texture, to_texture
 
 
-def _stands(height: int, width: int, rng: np.random.Generator) -> np.ndarray:
-    """A crowd-like background: dark seats with coloured speckles and horizontal tiers."""
-    tone = rng.uniform(40, 90)
-    crowd = rng.normal(tone, 25, size=(height // 4 + 1, width // 4 + 1, 3)).clip(0, 255).astype(np.uint8)
+def _stands(height: int, width: int, rng: np.random.Generator, style: LeagueStyle | None = None) -> np.ndarray:
+    """A crowd-like background: seats with coloured speckles and horizontal tiers."""
+    style = style or LEAGUES["default"]
+    tone = rng.uniform(*style.stands_tone)
+    crowd = rng.normal(tone, style.stands_spread, size=(height // 4 + 1, width // 4 + 1, 3)).clip(0, 255).astype(np.uint8)
     crowd = cv2.resize(crowd, (width, height), interpolation=cv2.INTER_NEAREST)
     tiers = (np.arange(height) % 40 < 3)[:, None, None]
     return np.where(tiers, (crowd * 0.6).astype(np.uint8), crowd)
 
 
 class ClipRenderer:
-    """Renders the frames of one clip (fixed look: kits, grass, stands, boards; per-clip random)."""
+    """Renders the frames of one clip. Its look (kits, grass, stands, boards, light) is fixed for the clip: drawn from
+    the league `style` (default: SoccerSynth's broad per-clip randomisation)."""
 
     def __init__(self, width: int, height: int, rng: np.random.Generator, pitch: PitchModel | None = None,
-                 jersey_min_height: float = 28.0):
+                 jersey_min_height: float = 28.0, style: LeagueStyle | None = None):
         self.width, self.height = width, height
         self.rng = rng
+        self.style = style = style or LEAGUES["default"]
         self.pitch = pitch or PitchModel()
-        self.texture, self.to_texture = _pitch_texture(self.pitch, rng)
-        self.background = _stands(height, width, rng)
-        kits = rng.choice(len(KIT_PALETTE), size=2, replace=False)
-        self.team_kits = [KIT_PALETTE[kits[0]], KIT_PALETTE[kits[1]]]
-        keepers = rng.choice(len(GOALKEEPER_KITS), size=2, replace=False)
-        self.goalkeeper_kits = [GOALKEEPER_KITS[keepers[0]], GOALKEEPER_KITS[keepers[1]]]
+        self.texture, self.to_texture = _pitch_texture(self.pitch, rng, style)
+        self.background = _stands(height, width, rng, style)
+        kits = rng.choice(len(style.kits), size=2, replace=False)
+        self.team_kits = [style.kits[kits[0]], style.kits[kits[1]]]
+        keepers = rng.choice(len(style.goalkeeper_kits), size=2, replace=False)
+        self.goalkeeper_kits = [style.goalkeeper_kits[keepers[0]], style.goalkeeper_kits[keepers[1]]]
+        self.referee_kit = style.referee_kit
         self.jersey_min_height = jersey_min_height
-        self.board_colours = [tuple(int(c) for c in rng.integers(30, 255, 3)) for _ in range(24)]
-        self.gain = rng.uniform(0.85, 1.15)
-        self.noise_sigma = rng.uniform(1.0, 4.0)
+        if style.board_palette:
+            picks = rng.integers(0, len(style.board_palette), 24)
+            self.board_colours = [tuple(int(c) for c in style.board_palette[i]) for i in picks]
+        else:
+            self.board_colours = [tuple(int(c) for c in rng.integers(30, 255, 3)) for _ in range(24)]
+        self.gain = rng.uniform(*style.gain)
+        self.noise_sigma = rng.uniform(*style.noise_sigma)
         self.noise = rng.normal(0, 1, size=(height + 64, width + 64, 1)).astype(np.float32)
+        self.light = _light_field(height, width, style)  # colour and vignette, per pixel (None: neutral)
         self.skin = {}
 
     # -------------------------------------------------------------------------------------------- static scene
@@ -176,7 +198,7 @@ class ClipRenderer:
     # -------------------------------------------------------------------------------------------- people
     def _kit(self, role: str, team: int) -> tuple[tuple[int, int, int], tuple[int, int, int]]:
         if role == "referee" or team < 0:
-            return REFEREE_KIT
+            return self.referee_kit
         if role == "goalkeeper":
             return self.goalkeeper_kits[team % 2]
         return self.team_kits[team % 2]
@@ -266,9 +288,46 @@ class ClipRenderer:
                 kernel = np.zeros((1, size), np.float32)
                 kernel[0, :] = 1.0 / size
                 image = cv2.filter2D(image, -1, kernel)
+        if self.light is not None:
+            image *= self.light
+        if self.style.gamma != 1.0:
+            image = 255.0 * np.power(np.clip(image, 0, 255) / 255.0, self.style.gamma)
+        if self.style.optics_blur > 0:
+            image = cv2.GaussianBlur(image, (0, 0), self.style.optics_blur)
         dy, dx = (frame_index * 7) % 64, (frame_index * 13) % 64
         image += self.noise[dy:dy + self.height, dx:dx + self.width] * self.noise_sigma
-        return FrameRender(np.clip(image, 0, 255).astype(np.uint8), rendered, ball_box)
+        image = np.clip(image, 0, 255).astype(np.uint8)
+        if self.style.render_scale < 1.0:  # a lower-resolution feed, upscaled by the broadcaster
+            small = (max(16, round(self.width * self.style.render_scale)), max(16, round(self.height * self.style.render_scale)))
+            image = cv2.resize(cv2.resize(image, small, interpolation=cv2.INTER_AREA), (self.width, self.height),
+                               interpolation=cv2.INTER_LINEAR)
+        if self.style.score_bug:
+            _score_bug(image, frame_index)
+        return FrameRender(image, rendered, ball_box)
+
+
+def _score_bug(image: np.ndarray, frame_index: int, fps: float = 25.0) -> None:
+    """The broadcaster's score and clock box, top left (drawn over the picture, as on air)."""
+    height, width = image.shape[:2]
+    x0, y0 = int(0.03 * width), int(0.04 * height)
+    x1, y1 = x0 + int(0.24 * width), y0 + max(8, int(0.05 * height))
+    region = image[y0:y1, x0:x1]
+    region[:] = (0.35 * region + 0.65 * np.array([60, 25, 15])).astype(np.uint8)
+    minute, second = divmod(int(frame_index / fps), 60)
+    scale = (y1 - y0) / 40.0
+    cv2.putText(image, f"HOM 1-0 AWY  {minute + 23:02d}:{second:02d}", (x0 + 4, y1 - max(2, (y1 - y0) // 4)),
+                cv2.FONT_HERSHEY_SIMPLEX, scale, (245, 245, 245), max(1, int(round(scale * 1.5))), cv2.LINE_AA)
+
+
+def _light_field(height: int, width: int, style: LeagueStyle) -> np.ndarray | None:
+    """Per-pixel multiplier of the league's light colour and lens vignette, `(height, width, 3)`; None if neutral."""
+    if style.vignette <= 0 and tuple(style.colour_gain_bgr) == (1.0, 1.0, 1.0):
+        return None
+    vs = (np.arange(height, dtype=np.float32) - (height - 1) / 2) / (height / 2)
+    us = (np.arange(width, dtype=np.float32) - (width - 1) / 2) / (width / 2)
+    radius2 = (us[None, :] ** 2 + vs[:, None] ** 2) / 2.0  # 1 in the corners
+    fall_off = 1.0 - style.vignette * radius2
+    return fall_off[:, :, None] * np.asarray(style.colour_gain_bgr, np.float32)[None, None, :]
 
 
 def _pan_shift(camera: Camera, previous: Camera, width: int, height: int) -> float:

@@ -19,6 +19,7 @@ from ..modeling.configuration_soccermaster import SOCCERNET_V2_TO_KEYWORD
 from .camera_path import camera_path
 from .events import CAPTIONS, Event
 from .render import ClipRenderer
+from .styles import LeagueStyle, randomised_style
 from .tracking import Trajectories
 
 # derived SoccerNet-v2 classes -> the authors' keywords (SOCCERNET_V2_TO_KEYWORD covers the official classes)
@@ -40,7 +41,8 @@ def _write_mp4(path: Path, frames: list[np.ndarray], fps: int = 1) -> None:
 
 
 def render_semantic_clip(trajectories: Trajectories, event: Event, path: Path, rng: np.random.Generator,
-                         num_frames: int = 30, width: int = 480, height: int = 270) -> bool:
+                         num_frames: int = 30, width: int = 480, height: int = 270,
+                         style: LeagueStyle | None = None) -> bool:
     """Render the 1-fps clip of `event` to `path`; `False` when the window leaves the tracking data."""
     width, height = width - width % 2, height - height % 2  # H.264 with 4:2:0 chroma needs even sizes
     fps = trajectories.fps
@@ -51,8 +53,11 @@ def render_semantic_clip(trajectories: Trajectories, event: Event, path: Path, r
     if first <= 0 or last >= len(trajectories.times):
         return False
     window = trajectories.window(first, last - first)
-    cameras, _ = camera_path(window.ball, window.positions, width, height, rng, cut_probability=0.0)
-    renderer = ClipRenderer(width, height, rng)
+    if style is not None and style.randomise:
+        style = randomised_style(rng)
+    ranges = style.camera if style is not None else None
+    cameras, _ = camera_path(window.ball, window.positions, width, height, rng, cut_probability=0.0, ranges=ranges)
+    renderer = ClipRenderer(width, height, rng, style=style)
     frames = []
     for time in times:
         t = int(np.clip(round((time - window.times[0]) * fps), 0, len(window.times) - 1))
@@ -65,7 +70,8 @@ def render_semantic_clip(trajectories: Trajectories, event: Event, path: Path, r
 
 
 def generate_semantic_clips(trajectories: Trajectories, events: list[Event], output_dir: Path, count: int,
-                            seed: int = 0, num_frames: int = 30, width: int = 480, height: int = 270) -> Path:
+                            seed: int = 0, num_frames: int = 30, width: int = 480, height: int = 270,
+                            style: LeagueStyle | None = None) -> Path:
     """Render up to `count` semantic clips (events spread over the match) and write `events/classification.json`."""
     rng = np.random.default_rng([seed, 777])
     candidates = [e for e in events if e.label in EVENT_TO_KEYWORD]
@@ -78,7 +84,7 @@ def generate_semantic_clips(trajectories: Trajectories, events: list[Event], out
         in_period = trajectories.periods == period if len(trajectories.periods) else np.ones(len(trajectories.times), bool)
         minutes, seconds = divmod(int(event.time - trajectories.times[in_period][0]), 60)
         name = f"semantic/{period}_{minutes:02d}_{seconds:02d}.mp4"
-        if not render_semantic_clip(trajectories, event, output_dir / name, rng, num_frames, width, height):
+        if not render_semantic_clip(trajectories, event, output_dir / name, rng, num_frames, width, height, style):
             continue
         _, text = CAPTIONS[event.label]
         records.append({"video": name, "caption": EVENT_TO_KEYWORD[event.label], "comments_text": text,
