@@ -217,6 +217,29 @@ def test_bfloat16_forward(tiny_vision_config):
     assert out.pooler_output.dtype == torch.bfloat16
 
 
+@pytest.mark.parametrize("supported", [False, True])
+def test_bfloat16_inference_takes_the_fused_path_only_where_the_cpu_has_bf16_kernels(tiny_vision_config, monkeypatch,
+                                                                                     supported):
+    """oneDNN's bfloat16 kernels refuse CPUs without AVX-512 / AVX-NE-CONVERT ("bf16 path needs the cpu support"):
+    there bfloat16 inference must take the reference path, not crash."""
+    from soccermaster_hf.modeling import cpu_kernels_soccermaster as kernels
+
+    if supported and not kernels._bf16_supported():
+        pytest.skip("this CPU has no oneDNN bfloat16 kernels")
+    monkeypatch.setattr(kernels, "_BF16_SUPPORTED", supported)
+    model = SoccerMasterVisionModel(tiny_vision_config).to(torch.bfloat16).eval()
+    attention = model.encoder.layers[0].self_attn
+    for module in model.modules():
+        if hasattr(module, "fused_cpu_inference"):
+            module.fused_cpu_inference = True
+    hidden = torch.zeros(1, 4, tiny_vision_config.hidden_size, dtype=torch.bfloat16)
+    with torch.no_grad():
+        assert kernels.use_fused_cpu_path(attention, hidden) == supported
+        assert kernels.use_fused_cpu_path(attention, hidden.float())  # float32 always may
+        out = model(video().to(torch.bfloat16))
+    assert out.pooler_output.dtype == torch.bfloat16 and torch.isfinite(out.pooler_output.float()).all()
+
+
 def test_parameter_names_follow_siglip(tiny_vision_config):
     names = set(dict(SoccerMasterVisionModel(tiny_vision_config).named_parameters()))
     for name in ("embeddings.patch_embedding.weight", "embeddings.position_embedding.weight",

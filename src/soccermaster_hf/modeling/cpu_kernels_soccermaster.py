@@ -17,12 +17,25 @@ _MKLDNN_LINEAR = getattr(torch.ops.mkldnn, "_linear_pointwise", None) if hasattr
 FUSED_CPU_MAX_WIDTH = 512
 
 
+def _bf16_supported() -> bool:
+    """oneDNN's bfloat16 kernels need AVX-512 (BW/VL/DQ) or AVX-NE-CONVERT; on other CPUs (AVX2 only) they refuse."""
+    probe = getattr(torch.ops.mkldnn, "_is_mkldnn_bf16_supported", None) if hasattr(torch.ops, "mkldnn") else None
+    try:
+        return bool(probe()) if probe is not None else False
+    except RuntimeError:
+        return False
+
+
+_BF16_SUPPORTED = _bf16_supported()
+
+
 def use_fused_cpu_path(module: nn.Module, hidden_states: torch.Tensor) -> bool:
     """Whether to run a layer through oneDNN's fused linear kernels (CPU inference only).
 
     The fast path packs the weights once (re-packed whenever a weight changes) and fuses the bias, the GELU and the
     residual additions into the matrix multiplications, as PyTorch's own compiler does for frozen CPU graphs. It is
-    used only without autograd, on CPU float32/bfloat16 tensors, when every projection is a plain `nn.Linear` (so a
+    used only without autograd, on CPU float32 tensors (bfloat16 too where the CPU has oneDNN's bfloat16 kernels,
+    else bfloat16 takes the reference path), when every projection is a plain `nn.Linear` (so a
     PEFT/LoRA-wrapped or quantised layer always takes the reference path), and when not compiling.
     """
     if torch.compiler.is_compiling():
@@ -38,7 +51,7 @@ def use_fused_cpu_path(module: nn.Module, hidden_states: torch.Tensor) -> bool:
         and bool(mode)
         and not torch.is_grad_enabled()
         and hidden_states.device.type == "cpu"
-        and hidden_states.dtype in (torch.float32, torch.bfloat16)
+        and (hidden_states.dtype == torch.float32 or (hidden_states.dtype == torch.bfloat16 and _BF16_SUPPORTED))
         and torch.backends.mkldnn.is_available()
     )
 
