@@ -19,7 +19,7 @@ import numpy as np
 
 from ..geometry.camera import Camera
 from ..geometry.pitch import PitchModel
-from .styles import DEFAULT_GOALKEEPER_KITS, DEFAULT_KITS, DEFAULT_REFEREE_KIT, LEAGUES, LeagueStyle
+from .styles import LEAGUES, LeagueStyle
 
 TEXTURE_SCALE = 12.0  # texture pixels per metre
 TEXTURE_EXTENT = (62.0, 44.0)  # half-length, half-width (m) of the textured ground around the pitch
@@ -27,9 +27,6 @@ LINE_WIDTH_M = 0.12
 PERSON_HEIGHT_M = 1.8
 BALL_RADIUS_M = 0.11
 
-KIT_PALETTE = list(DEFAULT_KITS)  # shirt, shorts (BGR): the default league's clubs
-GOALKEEPER_KITS = list(DEFAULT_GOALKEEPER_KITS)
-REFEREE_KIT = DEFAULT_REFEREE_KIT
 SKIN_TONES = [(140, 170, 220), (100, 130, 180), (70, 90, 130), (60, 70, 100)]
 
 
