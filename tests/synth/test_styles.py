@@ -98,6 +98,21 @@ def test_a_league_shares_its_look_and_differs_from_the_others():
             assert not set(LEAGUES[name].kits) & set(DEFAULT_KITS)
 
 
+def test_camera_path_is_quiet_when_nobody_is_tracked():
+    """Frames without a tracked player (the ball carries the camera) used to print numpy's 'Mean of empty slice' and
+    'Degrees of freedom <= 0' warnings during `soccermaster synth`."""
+    import warnings
+
+    ball = np.zeros((40, 3))
+    ball[:10] = np.nan  # and neither ball nor players: the centre spot
+    players = np.zeros((40, 4, 2))
+    players[:20] = np.nan
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        cameras, _ = camera_path(ball, players, 960, 540, np.random.default_rng(0), cut_probability=0.0)
+    assert len(cameras) == 40 and all(np.isfinite(c.position).all() for c in cameras)
+
+
 def test_camera_installations_follow_the_league():
     ball = np.zeros((40, 3))
     players = np.zeros((40, 4, 2))

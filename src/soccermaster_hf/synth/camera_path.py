@@ -20,6 +20,7 @@ pan (deg)              -30 .. 34                   follows the ball (clipped +-4
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -63,7 +64,11 @@ def _smooth(values: np.ndarray, alpha: float) -> np.ndarray:
 
 def follow_targets(ball: np.ndarray, players: np.ndarray) -> np.ndarray:
     """Where the camera looks, per frame: the ball when known, else the centroid of the tracked players."""
-    centroid = np.nanmean(np.where(np.isfinite(players), players, np.nan), axis=1) if players.size else None
+    centroid = None
+    if players.size:
+        with warnings.catch_warnings():  # frames where nobody is tracked give NaN: handled below
+            warnings.simplefilter("ignore", RuntimeWarning)
+            centroid = np.nanmean(np.where(np.isfinite(players), players, np.nan), axis=1)
     target = ball[:, :2].copy()
     missing = ~np.isfinite(target).all(axis=1)
     if centroid is not None:
@@ -101,7 +106,9 @@ def camera_path(
     # lead the play slightly towards the attacking direction, keep the target on the pitch
     target[:, 0] = np.clip(target[:, 0], -50.0, 50.0)
     target[:, 1] = np.clip(target[:, 1] * 0.85, -28.0, 28.0)
-    spread = np.nanstd(np.where(np.isfinite(players[..., 0]), players[..., 0], np.nan), axis=1)
+    with warnings.catch_warnings():  # frames where nobody is tracked give NaN: replaced below
+        warnings.simplefilter("ignore", RuntimeWarning)
+        spread = np.nanstd(np.where(np.isfinite(players[..., 0]), players[..., 0], np.nan), axis=1)
     spread = np.nan_to_num(spread, nan=10.0)
     cuts = [int(rng.integers(num_frames // 3, max(num_frames // 3 + 1, 2 * num_frames // 3)))] \
         if num_frames > 30 and rng.random() < cut_probability else []
