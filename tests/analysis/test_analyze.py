@@ -28,8 +28,12 @@ def test_pipeline_writes_every_output(frames_dir, tmp_path):
         summary = analyze(str(frames_dir), None, tmp_path / "out", threshold=0.0, batch_size=4, progress=False,
                           tracker="hungarian")
     for name in ("overlay.mp4", "minimap.mp4", "minimap.png", "SNGS-001.json", "SNMOT-001.txt", "summary.json",
-                 "overlay_last.png", "frames.jsonl", "results_spotting.json", "events.json"):
+                 "overlay_last.png", "frames.jsonl", "results_spotting.json", "events.json", "report.html",
+                 "tracking/metrica_home.csv", "tracking/metrica_away.csv", "tracking/structured_data.jsonl"):
         assert (tmp_path / "out" / name).is_file(), name
+    for name in ("team_heatmap_left.png", "team_heatmap_right.png", "team_formations.png"):  # the page's plots
+        image = cv2.imread(str(tmp_path / "out" / name))
+        assert image is not None and image.ndim == 3 and min(image.shape[:2]) > 50, name
     per_frame = [json.loads(line) for line in (tmp_path / "out" / "frames.jsonl").read_text().splitlines()]
     assert summary["frames"] == 6 and [f["frame"] for f in per_frame] == [1, 2, 3, 4, 5, 6]
     # a clip shorter than one 30-s window: one window over it, the event head's three best keywords

@@ -362,6 +362,26 @@ def test_tracking_data_loads_in_kloppy(tmp_path):
         assert abs(point.x) <= 60 and abs(point.y) <= 45  # metres from the centre spot
     with pytest.raises(FileNotFoundError, match="no tracking data"):
         to_kloppy(tmp_path)
+    # the same tracking data as Metrica's CSV pair (25 fps): the same players, teams and positions
+    metrica = to_kloppy(tmp_path / "out", provider="metrica")
+    assert len(metrica) == 25
+    skillcorner = to_kloppy(tmp_path / "out", include_empty_frames=True)  # both in kloppy normalised coordinates
+    compared = 0
+    for slot, frame in enumerate(skillcorner.frames):  # 0.1-s slot k holds the first 25-fps frame at or after k/10 s
+        twin = metrica.frames[math.ceil(slot * 2.5 - 1e-9)]
+        theirs = [(d.coordinates.x, d.coordinates.y) for d in twin.players_data.values()]
+        assert len(theirs) == len(frame.players_data)
+        for data in frame.players_data.values():
+            assert min(abs(x - data.coordinates.x) + abs(y - data.coordinates.y) for x, y in theirs) < 5e-4
+            compared += 1
+    assert compared == sum(len(f.players_data) for f in skillcorner.frames)
+    players = [p for team in metrica.metadata.teams for p in team.players]
+    assert len({p.player_id for p in players}) == len(players) == len(meta["players"])  # one Metrica player each
+    rows = (tmp_path / "out" / "tracking" / "metrica_home.csv").read_text().splitlines()
+    assert rows[2].startswith("Period,Frame,Time [s],") and rows[2].endswith("Ball,")
+    assert rows[3].startswith("1,1,0.00,") and len(rows) == 3 + 25
+    with pytest.raises(ValueError, match="provider"):
+        to_kloppy(tmp_path / "out", provider="tracab")
 
 
 def _small_videos(folder, count):

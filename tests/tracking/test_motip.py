@@ -305,3 +305,71 @@ def test_train_tracking_bad_input_is_one_clear_error(tracking_clips, tmp_path):
         TrackingTrainingArguments(train_data=[str(clips)], output_dir=str(tmp_path / "o"), tracking_config="{x")
     with pytest.raises(ValueError, match="max_steps"):
         TrackingTrainingArguments(train_data=[str(clips)], output_dir=str(tmp_path / "o"), max_steps=0)
+
+
+def _snmot_only(clips: Path, target: Path) -> Path:
+    """A copy of the SoccerSynth clips as SNMOT sequences only (SoccerSynth writes both formats)."""
+    import shutil
+
+    shutil.copytree(clips, target)
+    for gsr in target.rglob("Labels-GameState.json"):
+        gsr.unlink()
+    return target
+
+
+def test_snmot_sequences_give_the_same_training_tokens(tracking_clips, tmp_path):
+    """SoccerNet's tracking sequences (gt/gt.txt + seqinfo.ini, no Labels-GameState.json) train the ID decoder: the
+    tokens equal those read from the same clip's GSR labels (identities the same up to renaming; the ball left out)."""
+    from soccermaster_hf.evaluation.tracking_ground_truth import ground_truth_frames, snmot_ground_truth_frames
+    from soccermaster_hf.processing import SoccerMasterImageProcessor
+    from soccermaster_hf.training.tracking import clip_folders, clip_tokens, load_tracking_model
+
+    clips, detector = tracking_clips
+    snmot = _snmot_only(clips, tmp_path / "snmot")
+    (gsr_clip,), (snmot_clip,) = clip_folders([str(clips)]), clip_folders([str(snmot)])
+    gsr_truth, _ = ground_truth_frames(gsr_clip, include_ball=False)
+    snmot_truth, image_dir = snmot_ground_truth_frames(snmot_clip, include_ball=False)
+    assert image_dir == snmot_clip / "img1" and len(snmot_truth) == len(gsr_truth) == 8
+    for a, b in zip(gsr_truth, snmot_truth):
+        assert [d.track_id for d in a.detections] == [d.track_id for d in b.detections]
+        np.testing.assert_allclose([d.box for d in a.detections], [d.box for d in b.detections], atol=0.01)
+    with_ball, _ = snmot_ground_truth_frames(snmot_clip)
+    assert sum(len(f.detections) for f in with_ball) > sum(len(f.detections) for f in snmot_truth)
+
+    model = load_tracking_model(str(detector), {"num_ids": 8, "num_layers": 1, "num_attention_heads": 4,
+                                                "ffn_dim": 32, "detection_threshold": 0.0}).eval()
+    processor = SoccerMasterImageProcessor.from_model_config(model.config)
+    a = clip_tokens(gsr_clip, model, processor, 0.0, 0.05, 4)
+    b = clip_tokens(snmot_clip, model, processor, 0.0, 0.05, 4)
+    assert a.keys() == b.keys() and len(a["frames"]) > 0
+    for key in a:
+        torch.testing.assert_close(a[key], b[key], rtol=0, atol=0)
+    final = _train(snmot, detector, tmp_path / "run", 2)
+    assert (final / "model.safetensors").is_file()
+
+
+def test_malformed_snmot_sequences_are_counted_skips(tracking_clips, tmp_path, capsys):
+    from soccermaster_hf.evaluation.tracking_ground_truth import snmot_ground_truth_frames
+
+    clips, detector = tracking_clips
+    snmot = _snmot_only(clips, tmp_path / "snmot")
+    (clip,) = [p.parent.parent for p in snmot.rglob("gt/gt.txt")]
+    gt, info = clip / "gt" / "gt.txt", clip / "seqinfo.ini"
+    original_gt, original_info = gt.read_text(), info.read_text()
+    for bad_row in ("1,2,nan,3,4,5,1,-1,-1,-1", "0,2,1,3,4,5", "99,2,1,3,4,5", "1,2,1,3,-4,5", "1,x,1,3,4,5", "1,2,3"):
+        gt.write_text(original_gt + bad_row + "\n")
+        with pytest.raises(ValueError, match=r"gt\.txt: line \d+: expected"):
+            snmot_ground_truth_frames(clip)
+    gt.write_text(original_gt + "1,77,10,10,5,5,0,-1,-1,-1\n")  # confidence 0: not ground truth
+    assert all(d.track_id != 77 for f in snmot_ground_truth_frames(clip)[0] for d in f.detections)
+    for bad_info in ("[Sequence]\nseqLength=ten\n", "[Sequence]\nseqLength=0\n", "no section\n", "[Other]\nx=1\n"):
+        info.write_text(bad_info)
+        with pytest.raises(ValueError, match="seqinfo.ini"):
+            snmot_ground_truth_frames(clip)
+    # in training, the broken sequence is a printed, counted skip; with nothing else left, one clear error
+    gt.write_text(original_gt + "1,x,1,3,4,5\n")
+    info.write_text(original_info)
+    with pytest.raises(ValueError, match="no usable tracking clip"):
+        _train(snmot, detector, tmp_path / "run", 1)
+    out = capsys.readouterr().out
+    assert "skipped" in out and "gt.txt: line" in out

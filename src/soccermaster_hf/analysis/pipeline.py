@@ -48,7 +48,7 @@ from ..modeling.modeling_soccermaster_detection import detection_output
 from ..tracking import make_tracker
 from ..tracking.game_state import TrackSummary, team_assignment
 from ..utils.io import atomic_file, atomic_path, atomic_write_json, clean_stale_staging, write_marker
-from .kloppy_export import SkillCornerWriter
+from .kloppy_export import MetricaCSVWriter, SkillCornerWriter
 from .render import concatenate_videos, draw_minimap
 from .report import TeamPositions, write_report
 from .segment_runner import FrameResult, SegmentState, athletes_of
@@ -410,6 +410,7 @@ class _Run:
         shots: list[dict] = []
         tracks: set[int] = set()
         skillcorner = SkillCornerWriter(out, summaries, teams, name=str(source or "demo"), half=half)
+        metrica = MetricaCSVWriter(out, summaries, teams, half=half)
         gsr = GsrClipWriter(out / f"{clip_name}.json", image_ids, clip_name)
         positions = TeamPositions()
         try:
@@ -438,6 +439,7 @@ class _Run:
                     mot.writelines(snmot_line(r) for r in snmot_frame_rows(frame))
                     gsr.add(frame)
                     skillcorner.add(row["time"] - self.first / self.fps, frame.detections)
+                    metrica.add(row["time"] - self.first / self.fps, frame.detections)
                     per_frame.write(json.dumps({"frame": row["frame"] + 1, "time": row["time"], "shot": row["shot"],
                                                 "view": row["view"], "camera": row["camera"] is not None,
                                                 "calibration": row["calibration"], "athletes": row["athletes"],
@@ -445,9 +447,11 @@ class _Run:
         except BaseException:
             gsr.abort()
             skillcorner.abort()
+            metrica.abort()
             raise
         gsr.close()
         skillcorner.close()
+        metrica.close()
         for shot in shots:
             shot["view"] = max(shot.pop("views").items(), key=lambda item: item[1])[0]
         windows = store.windows()

@@ -2,7 +2,8 @@
 with it, the event timeline (click to seek) with each event's commentary line, per-team heat maps and average positions, and the
 calibration status of every shot.
 
-The videos are the sibling ``overlay.mp4`` / ``minimap.mp4``; the plots are embedded as PNG data URIs and the data
+The videos are the sibling ``overlay.mp4`` / ``minimap.mp4``; the plots are embedded as PNG data URIs (and written
+beside the page as ``team_heatmap_left.png``, ``team_heatmap_right.png`` and ``team_formations.png``) and the data
 (events, shots, summary) as inline JSON, so the folder can be zipped or moved as a whole. With ``#selftest`` in the
 address the page checks itself (the overlay plays, seeking on the timeline moves the minimap to the same time) and
 writes the result as JSON into ``<pre id="selftest">`` — what the headless-Chromium test reads.
@@ -18,7 +19,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from ..utils.io import atomic_write_text
+from ..utils.io import atomic_write_bytes, atomic_write_text
 from .render import TEAM_COLOURS, _minimap_background
 
 SCALE, MARGIN = 5.0, 5.0  # the minimap's pixels per metre and margin (m)
@@ -163,10 +164,17 @@ def write_report(output_dir: str | Path, summary: dict, positions: TeamPositions
     title = html.escape(str(summary.get("input", "analysis")))
     subtitle = html.escape(f"{summary['frames']} frames, {summary['tracks']} tracks, "
                            f"{summary['frames_calibrated']} frames with a plausible camera; model: {summary['model']}")
+    plots = {"team_heatmap_left.png": positions.heatmap("left"), "team_heatmap_right.png": positions.heatmap("right"),
+             "team_formations.png": positions.formation()}
+    for name, image in plots.items():  # the page's plots as files too (slides, notebooks)
+        ok, encoded = cv2.imencode(".png", image)
+        if not ok:
+            raise ValueError(f"could not encode {name}")
+        atomic_write_bytes(output_dir / name, encoded.tobytes())
     page = (PAGE.replace("__TITLE__", title).replace("__SUBTITLE__", subtitle)
-            .replace("__HEAT_LEFT__", _png(positions.heatmap("left")))
-            .replace("__HEAT_RIGHT__", _png(positions.heatmap("right")))
-            .replace("__FORMATION__", _png(positions.formation()))
+            .replace("__HEAT_LEFT__", _png(plots["team_heatmap_left.png"]))
+            .replace("__HEAT_RIGHT__", _png(plots["team_heatmap_right.png"]))
+            .replace("__FORMATION__", _png(plots["team_formations.png"]))
             .replace("__DATA__", json.dumps(data).replace("</", "<\\/")))
     return atomic_write_text(output_dir / "report.html", page)
 

@@ -77,7 +77,7 @@ def run(args: argparse.Namespace) -> int:
                   f"{summary['total_frames_per_second']:.1f} frames/s (end to end)"),
         ("outputs", f"{options.out}/overlay.mp4, minimap.mp4, minimap.png, {summary['game_state_file']}, "
                     f"{summary['tracking_file']}, cameras/, results_spotting.json, events.json, frames.jsonl, "
-                    "summary.json"),
+                    "tracking/ (kloppy: SkillCorner JSON, Metrica CSV), report.html, team_*.png, summary.json"),
     ]
     width = max(len(name) for name, _ in rows)
     for name, value in rows:

@@ -3,7 +3,8 @@
 MOTIP's recipe (github MCG-NJU/MOTIP; docs/tracking.md), on a frozen detector:
 
 1. **Tokens.** The detector (backbone + detection head of `--init-from`, frozen) runs once over every frame of the
-   training clips (SoccerNet-GSR folders: ``Labels-GameState.json`` + ``img1/``); its post-processed detections above
+   training clips (SoccerNet-GSR folders: ``Labels-GameState.json`` + ``img1/``, or SNMOT sequences: ``gt/gt.txt``
+   + ``seqinfo.ini`` + its ``imDir``); its post-processed detections above
    ``tracking_config.detection_threshold`` are matched to the annotated boxes (Hungarian on IoU >= `match_iou`) and the
    matched ones keep their decoder embedding, box and the annotated identity. The tokens are cached per clip in
    ``<output>/tokens/<clip>.safetensors`` (written atomically; a resumed run reuses them). MOTIP trains the detector
@@ -48,8 +49,9 @@ TOKENS_DIR = "tokens"
 class TrackingTrainingArguments:
     """Settings of :func:`train_tracking` (the `soccermaster train-tracking` flags are generated from these)."""
 
-    train_data: list[str] = _arg(help="SoccerNet-GSR clip folders (Labels-GameState.json + img1/), or folders holding "
-                                      "them (e.g. a `soccermaster synth` output).", positional=True)
+    train_data: list[str] = _arg(help="SoccerNet-GSR clip folders (Labels-GameState.json + img1/), SNMOT sequences "
+                                      "(gt/gt.txt + seqinfo.ini + img1/), or folders holding them (e.g. a "
+                                      "`soccermaster synth` output or SoccerNet's tracking/train).", positional=True)
     output_dir: str = _arg(help="Run folder: token cache, checkpoints, metrics.csv, final model.",
                            flags=["--output", "-o"])
     init_from: str | None = _arg(None, "Detector to start from and keep frozen (a detection / game-state / "
@@ -84,18 +86,28 @@ class TrackingTrainingArguments:
                 raise ValueError("tracking_config: a JSON object of tracking_config fields, e.g. '{\"num_layers\": 3}'.")
 
 
+def _is_clip(folder: Path) -> bool:
+    return (folder / "Labels-GameState.json").is_file() or (folder / "gt" / "gt.txt").is_file()
+
+
 def clip_folders(sources: list[str]) -> list[Path]:
-    """The clip folders (holding ``Labels-GameState.json``) of `sources`, each a clip or a folder of clips."""
+    """The clip folders of `sources`, each a clip or a folder of clips: SoccerNet-GSR clips (``Labels-GameState.json``)
+    and SNMOT / MOTChallenge sequences (``gt/gt.txt`` + ``seqinfo.ini``); a folder with both is read as GSR."""
     folders: list[Path] = []
     for source in map(Path, sources):
         if not source.exists():
             raise FileNotFoundError(f"{source}: no such folder.")
         if not source.is_dir():
-            raise ValueError(f"{source}: a folder of SoccerNet-GSR clips is expected, not a file.")
-        found = [source] if (source / "Labels-GameState.json").is_file() else sorted(
-            path.parent for path in source.rglob("Labels-GameState.json"))
+            raise ValueError(f"{source}: a folder of SoccerNet-GSR clips or SNMOT sequences is expected, not a file.")
+        if _is_clip(source):
+            found = [source]
+        else:
+            candidates = {path.parent for path in source.rglob("Labels-GameState.json")}
+            candidates |= {path.parent.parent for path in source.rglob("gt/gt.txt")}
+            found = sorted(folder for folder in candidates if _is_clip(folder))
         if not found:
-            raise ValueError(f"{source}: no SoccerNet-GSR clip (no Labels-GameState.json) under it.")
+            raise ValueError(f"{source}: no SoccerNet-GSR clip (Labels-GameState.json) or SNMOT sequence "
+                             "(gt/gt.txt) under it.")
         folders.extend(found)
     return folders
 
@@ -122,10 +134,14 @@ def clip_tokens(folder: Path, model, processor, threshold: float, min_iou: float
     """``{"features" (M, F), "frames" (M,), "identities" (M,)}``: the detections of a clip matched to its annotated
     identities (see the module docstring)."""
     from ..data.images import load_frames
-    from ..evaluation.tracking_ground_truth import ground_truth_frames
+    from ..evaluation.tracking_ground_truth import ground_truth_frames, snmot_ground_truth_frames
 
-    truth, _ = ground_truth_frames(folder, include_ball=False)
-    frames, _, _ = load_frames(str(folder / "img1"), max_frames or len(truth))
+    if (folder / "Labels-GameState.json").is_file():
+        truth, _ = ground_truth_frames(folder, include_ball=False)
+        image_dir = folder / "img1"
+    else:
+        truth, image_dir = snmot_ground_truth_frames(folder, include_ball=False)
+    frames, _, _ = load_frames(str(image_dir), max_frames or len(truth))
     features, times, identities, boxes = [], [], [], []
     for start in range(0, len(frames), batch_size):
         chunk = frames[start:start + batch_size]
