@@ -68,6 +68,22 @@ def match_data(summaries: dict[int, TrackSummary], teams: dict[int, str | None],
     }
 
 
+def pitch_positions(detections: Iterable) -> tuple[list[tuple[int, object, int]], object | None]:
+    """``([(trackable object, pitch point, track id)], ball point or None)`` of a frame's detections with a pitch
+    position; the ball is the most confident ball detection."""
+    athletes, ball, ball_score = [], None, -math.inf
+    for detection in detections:
+        point = detection.pitch_point
+        if point is None:
+            continue
+        if detection.role == "ball":
+            if detection.score > ball_score:
+                ball, ball_score = point, detection.score
+            continue
+        athletes.append((detection.track_id + TRACK_OFFSET, point, detection.track_id))
+    return athletes, ball
+
+
 class SkillCornerWriter:
     """Writes the frames of a run as they are read back (one line per 0.1 s); :meth:`close` publishes both files."""
 
@@ -86,21 +102,14 @@ class SkillCornerWriter:
         if frame <= self.last_frame:
             return  # one frame per 0.1 s
         self.last_frame = frame
-        data, ball = [], None
-        for detection in detections:
-            point = detection.pitch_point
-            if point is None:
-                continue
-            if detection.role == "ball":
-                if ball is None or detection.score > ball[0]:
-                    ball = (detection.score, point)
-                continue
-            trackable = detection.track_id + TRACK_OFFSET
+        data = []
+        athletes, ball = pitch_positions(detections)
+        for trackable, point, track_id in athletes:
             if trackable in self.known:
                 data.append({"x": round(float(point[0]), 2), "y": round(-float(point[1]), 2),
-                             "trackable_object": trackable, "track_id": detection.track_id})
+                             "trackable_object": trackable, "track_id": track_id})
         if ball is not None:
-            data.append({"x": round(float(ball[1][0]), 2), "y": round(-float(ball[1][1]), 2), "z": 0.0,
+            data.append({"x": round(float(ball[0]), 2), "y": round(-float(ball[1]), 2), "z": 0.0,
                          "trackable_object": BALL_ID, "track_id": 0})
         minutes, seconds = divmod(time_seconds, 60.0)
         self._handle.write(json.dumps({"frame": frame, "period": self.half, "time": f"{int(minutes)}:{seconds:05.2f}",
@@ -160,17 +169,9 @@ class MetricaCSVWriter:
         if frame <= self.last_frame:
             return  # one row per 1/25 s
         self.last_frame = frame
-        positions, ball = {}, None
-        for detection in detections:
-            point = detection.pitch_point
-            if point is None:
-                continue
-            if detection.role == "ball":
-                if ball is None or detection.score > ball[0]:
-                    ball = (detection.score, point)
-                continue
-            positions[detection.track_id + TRACK_OFFSET] = self._normalised(point)
-        ball_text = self._normalised(ball[1]) if ball is not None else "NaN,NaN"
+        athletes, ball = pitch_positions(detections)
+        positions = {trackable: self._normalised(point) for trackable, point, _ in athletes}
+        ball_text = self._normalised(ball) if ball is not None else "NaN,NaN"
         prefix = f"{self.half},{frame},{(frame - 1) / METRICA_FRAME_RATE:.2f},"
         for team, handle in self._handles.items():
             cells = "".join(positions.get(t, "NaN,NaN") + "," for t in self.columns[team])
