@@ -6,11 +6,11 @@ and detections off it (stands, track, boards), per frame and model, with the ove
 `--model` defaults to the default checkpoint shipped in the package; give it more than once to compare (e.g. a
 previous checkpoint folder and the new one). `--frames` defaults to `$SOCCERMASTER_SHARED/data/real/broadcast_frames`
 (else `../shared/...`). A detection is *on the pitch* when at least `--grass` of the pixels in a strip under its
-box's bottom edge (where the feet meet the ground) are grass (see `grass_mask`): a
-steward on the athletics track, a photographer behind the boards or a spectator in the stands is not. The rule is a
-proxy for a hand count (it says nothing about whether an on-pitch box holds a player): open the overlays. (The grass is the frame's dominant green
-hue, so a green board beside the pitch is not grass.) Each
-overlay draws on-pitch boxes green and off-pitch boxes red, and the grass mask's outline in yellow.
+box's bottom edge (where the feet meet the ground) are grass, i.e. the frame's dominant green (see `grass_mask`; a
+green board beside the pitch is another hue): a steward on the athletics track, a photographer behind the boards or a
+spectator in the stands is not. The rule is a proxy for a hand count (it says nothing about whether an on-pitch box
+holds a player): open the overlays. Each overlay draws on-pitch boxes green, off-pitch boxes red and the grass mask's
+outline yellow.
 """
 
 from __future__ import annotations
@@ -124,11 +124,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {args.out}: is a file; expected a folder for the overlays", file=sys.stderr)
         return 1
     args.out.mkdir(parents=True, exist_ok=True)
+    grass = {name: grass_mask(frame) for name, frame in frames.items()}  # the same for every model
     torch.set_num_threads(min(2, os.cpu_count() or 1))
     print(f"{'model':<28} {'frame':<36} {'detections':>10} {'on pitch':>9} {'off pitch':>10}")
     for index, name in enumerate(args.model or [None]):
         try:
-            model, description = load_analysis_model(name)
+            model, _ = load_analysis_model(name)
         except (OSError, ValueError) as error:  # ModelLoadError is a ValueError
             print(f"error: {error}", file=sys.stderr)
             return 1
@@ -138,13 +139,12 @@ def main(argv: list[str] | None = None) -> int:
         for frame_name, frame in frames.items():
             detection = detect(model, processor, frame, args.threshold)
             boxes = detection["boxes"].numpy().reshape(-1, 4)
-            grass = grass_mask(frame)
-            inside = [on_pitch(box, grass, args.grass) for box in boxes]
+            inside = [on_pitch(box, grass[frame_name], args.grass) for box in boxes]
             print(f"{label[:28]:<28} {frame_name[:36]:<36} {len(boxes):>10} {sum(inside):>9} "
                   f"{len(inside) - sum(inside):>10}")
             title = f"{label}: {sum(inside)} on the pitch (green), {len(inside) - sum(inside)} off it (red)"
             cv2.imwrite(str(args.out / f"{Path(frame_name).stem}_{index}.png"),
-                        overlay(frame, boxes, inside, grass, title))
+                        overlay(frame, boxes, inside, grass[frame_name], title))
     print(f"overlays: {args.out}/")
     return 0
 

@@ -26,10 +26,10 @@ import math
 from collections.abc import Iterable
 from pathlib import Path
 
+from ..modeling.pitch_definitions import PITCH_LENGTH, PITCH_WIDTH
 from ..tracking.game_state import TrackSummary
 from ..utils.io import atomic_path, atomic_write_json
 
-PITCH_LENGTH, PITCH_WIDTH = 105.0, 68.0
 METRICA_FRAME_RATE = 25
 
 BALL_ID = 1

@@ -68,11 +68,15 @@ class TeamPositions:
         return image
 
 
-def _png(image: np.ndarray) -> str:
+def _png_bytes(image: np.ndarray) -> bytes:
     ok, data = cv2.imencode(".png", image)
     if not ok:
         raise ValueError("could not encode a report image")
-    return "data:image/png;base64," + base64.b64encode(data.tobytes()).decode("ascii")
+    return data.tobytes()
+
+
+def _data_uri(png: bytes) -> str:
+    return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
 
 
 PAGE = """<!DOCTYPE html>
@@ -164,17 +168,15 @@ def write_report(output_dir: str | Path, summary: dict, positions: TeamPositions
     title = html.escape(str(summary.get("input", "analysis")))
     subtitle = html.escape(f"{summary['frames']} frames, {summary['tracks']} tracks, "
                            f"{summary['frames_calibrated']} frames with a plausible camera; model: {summary['model']}")
-    plots = {"team_heatmap_left.png": positions.heatmap("left"), "team_heatmap_right.png": positions.heatmap("right"),
-             "team_formations.png": positions.formation()}
-    for name, image in plots.items():  # the page's plots as files too (slides, notebooks)
-        ok, encoded = cv2.imencode(".png", image)
-        if not ok:
-            raise ValueError(f"could not encode {name}")
-        atomic_write_bytes(output_dir / name, encoded.tobytes())
+    plots = {"team_heatmap_left.png": _png_bytes(positions.heatmap("left")),
+             "team_heatmap_right.png": _png_bytes(positions.heatmap("right")),
+             "team_formations.png": _png_bytes(positions.formation())}
+    for name, png in plots.items():  # the page's plots as files too (slides, notebooks)
+        atomic_write_bytes(output_dir / name, png)
     page = (PAGE.replace("__TITLE__", title).replace("__SUBTITLE__", subtitle)
-            .replace("__HEAT_LEFT__", _png(plots["team_heatmap_left.png"]))
-            .replace("__HEAT_RIGHT__", _png(plots["team_heatmap_right.png"]))
-            .replace("__FORMATION__", _png(plots["team_formations.png"]))
+            .replace("__HEAT_LEFT__", _data_uri(plots["team_heatmap_left.png"]))
+            .replace("__HEAT_RIGHT__", _data_uri(plots["team_heatmap_right.png"]))
+            .replace("__FORMATION__", _data_uri(plots["team_formations.png"]))
             .replace("__DATA__", json.dumps(data).replace("</", "<\\/")))
     return atomic_write_text(output_dir / "report.html", page)
 
