@@ -1,12 +1,17 @@
 """Trackers on the same detections of held-out SoccerSynth clips, scored by the official evaluators.
 
     python benchmarks/tracking.py [--model DETECTION_MODEL] [--motip-model TRACKING_MODEL] [--clips 2 --frames 50]
+                                  [--no-link] [--linking LABEL=JSON ...] [--seed 99]
 
 Held-out data: SoccerSynth clips of seed 99 from the match time 2000-2800 s (never used for training: the default
 checkpoint and `soccermaster train-tracking` draw from other seeds and 0-1800 s), 960x540, split "test".
 Prints HOTA / DetA / AssA / MOTA / IDF1 (TrackEval MotChallenge2DBox, as SoccerNet runs it), GS-HOTA (sn-trackeval
 SoccerNetGS), tracker ms/frame (association only, the model is shared), tracks per real athlete, and role / team
-accuracy of the per-box heads ("before") and after the tracklet vote and team clustering ("after").
+accuracy of the per-box heads ("before") and after the tracklet vote and team clustering ("after"). Each tracker is
+also scored after offline tracklet linking at its defaults (rows "+ linking"; `--no-link` to leave them out) and at
+the `--linking` settings given (``LABEL='{"max_gap_seconds": 2}'``: `LinkingConfig` fields, rows "+ LABEL").
+`--seed` / `--time-range` generate another clip set (e.g. a validation set to tune the linking on, never the held-out
+one).
 See :mod:`soccermaster_hf.evaluation.tracking_benchmark`.
 """
 
@@ -18,6 +23,7 @@ from pathlib import Path
 
 from soccermaster_hf.evaluation.heldout import ensure_data
 from soccermaster_hf.evaluation.tracking_benchmark import benchmark_trackers
+from soccermaster_hf.tracking.linking import LinkingConfig
 
 TRACKERS = {
     "ByteTrack (library defaults)": {"tracker": "bytetrack"},
@@ -35,13 +41,30 @@ def main() -> None:
     parser.add_argument("--clips", type=int, default=2)
     parser.add_argument("--frames", type=int, default=50)
     parser.add_argument("--threshold", type=float, default=0.5)
+    parser.add_argument("--seed", type=int, default=99, help="SoccerSynth seed of the clips (99: held out)")
+    parser.add_argument("--time-range", type=float, nargs=2, default=(2000.0, 2800.0), metavar=("START", "END"),
+                        help="match seconds the clips are drawn from (2000-2800: held out)")
+    parser.add_argument("--link", action=argparse.BooleanOptionalAction, default=True,
+                        help="also score every tracker after offline tracklet linking")
+    parser.add_argument("--linking", nargs="+", default=[], metavar="LABEL=JSON",
+                        help="more linking settings to score (LinkingConfig fields as a JSON object)")
     parser.add_argument("--json", default=None, help="also write the numbers to this file")
     args = parser.parse_args()
 
     from soccermaster_hf.analysis.pipeline import load_analysis_model
     from soccermaster_hf.processing import SoccerMasterImageProcessor
 
-    data = ensure_data(Path(args.data), args.clips, args.frames, semantic_clips=0)
+    linking = {"linking": LinkingConfig()} if args.link else {}
+    for item in args.linking:
+        label, _, text = item.partition("=")
+        try:
+            linking[label] = LinkingConfig(**json.loads(text))
+        except (ValueError, TypeError) as error:
+            raise SystemExit(f"error: --linking {item}: {error}") from None
+    if args.clips < 1 or args.frames < 1:
+        raise SystemExit("error: --clips and --frames must be >= 1")
+    data = ensure_data(Path(args.data), args.clips, args.frames, seed=args.seed,
+                       time_range=tuple(args.time_range), semantic_clips=0)
     model, description = load_analysis_model(args.model)
     model.eval()
     processor = SoccerMasterImageProcessor.from_model_config(model.config)
@@ -53,12 +76,14 @@ def main() -> None:
         motip = SoccerMasterForMultiObjectTracking.from_pretrained(args.motip_model).eval()
         trackers["MOTIP (ID decoder, object-max)"] = {"tracker": "motip"}
         trackers["MOTIP (ID decoder, Hungarian)"] = {"tracker": "motip", "assignment": "hungarian"}
-    report = benchmark_trackers(data, model, processor, trackers, motip_model=motip, threshold=args.threshold)
+    report = benchmark_trackers(data, model, processor, trackers, motip_model=motip, threshold=args.threshold,
+                                linking=linking)
     print(f"detections: {description}; data: {data} ({args.clips} clips x {args.frames} frames)")
-    names = list(report)
-    print(f"{'metric':<22}" + "".join(f"  {name:>36}" for name in names))
-    for metric in next(iter(report.values())):
-        print(f"{metric:<22}" + "".join(f"  {report[name][metric]:>36.3f}" for name in names))
+    metrics = list(next(iter(report.values())))
+    width = max(len(name) for name in report)
+    print(f"{'tracker':<{width}}" + "".join(f" | {metric:>{max(len(metric), 6)}}" for metric in metrics))
+    for name, row in report.items():
+        print(f"{name:<{width}}" + "".join(f" | {row[metric]:>{max(len(metric), 6)}.3f}" for metric in metrics))
     if args.json:
         Path(args.json).write_text(json.dumps(report, indent=2))
 

@@ -51,6 +51,40 @@ def test_pipeline_writes_every_output(frames_dir, tmp_path):
     assert cv2.imread(str(tmp_path / "out" / "overlay_last.png")).shape == (180, 320, 3)
 
 
+def test_linked_track_ids_reach_every_output(frames_dir, tmp_path, monkeypatch):
+    """The ids of tracklet linking (here: a stand-in that renames every tracklet) are the ids of the SNMOT, GSR and
+    kloppy outputs and of the votes; --no-link-tracklets keeps the tracker's ids and does not call it."""
+    import soccermaster_hf.analysis.pipeline as pipeline
+
+    calls = []
+
+    def rename(summaries, fps, config=None, image_width=None):
+        calls.append((sorted(summaries), fps, image_width))
+        return {t: t + 1000 for t in summaries}, {t + 1000: s for t, s in summaries.items()}
+
+    monkeypatch.setattr(pipeline, "link_summaries", rename)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        linked = analyze(str(frames_dir), None, tmp_path / "linked", threshold=0.0, progress=False,
+                         tracker="hungarian")
+        plain = analyze(str(frames_dir), None, tmp_path / "plain", threshold=0.0, progress=False,
+                        tracker="hungarian", link_tracklets=False)
+    assert len(calls) == 1 and calls[0][2] == 320 and linked["tracks_linked"] and not plain["tracks_linked"]
+
+    def ids(folder):
+        snmot = {int(row.split(",")[1]) for row in (folder / "SNMOT-001.txt").read_text().splitlines()}
+        gsr = {int(r["track_id"]) for r in json.loads((folder / "SNGS-001.json").read_text())["predictions"]}
+        return snmot, gsr
+
+    snmot, gsr = ids(tmp_path / "linked")
+    assert snmot and min(snmot) > 1000 and gsr <= snmot and set(calls[0][0]) == {t - 1000 for t in snmot}
+    snmot_plain, _ = ids(tmp_path / "plain")
+    assert snmot_plain == {t - 1000 for t in snmot} and plain["tracks"] == plain["tracklets"] == len(snmot_plain)
+    kloppy = [json.loads(line) for line in
+              (tmp_path / "linked" / "tracking" / "structured_data.jsonl").read_text().splitlines()]
+    assert {d["track_id"] for frame in kloppy for d in frame["data"] if d.get("track_id")} <= snmot
+
+
 def test_tracker_keeps_identities_of_moving_boxes():
     tracker = Tracker()
     rng = np.random.default_rng(0)

@@ -44,8 +44,17 @@ def test_benchmark_runs_every_tracker_on_shared_detections(clip_root):
 
         model = SoccerMasterForGameStateReconstruction(SoccerMasterConfig.from_preset("tiny", num_frames=4)).eval()
     processor = SoccerMasterImageProcessor.from_model_config(model.config)
-    report = benchmark_trackers(clip_root, model, processor, {"bytetrack": {}, "hungarian": {}}, threshold=0.0)
-    assert set(report) == {"bytetrack", "hungarian"}
+    from soccermaster_hf.tracking.linking import LinkingConfig
+
+    trackers = {"bytetrack": {}, "hungarian": {}}
+    report = benchmark_trackers(clip_root, model, processor, trackers, threshold=0.0,
+                                linking={"linking": LinkingConfig(), "short": LinkingConfig(max_gap_seconds=0.1)})
+    assert set(report) == {"bytetrack", "hungarian", "bytetrack + linking", "bytetrack + short", "hungarian + linking",
+                           "hungarian + short"}
+    assert trackers == {"bytetrack": {}, "hungarian": {}}  # the caller's settings are left as they were
+    for name in ("bytetrack", "hungarian"):  # linking joins tracklets, it never splits one (nan: nothing matched)
+        plain, linked = report[name]["tracks per athlete"], report[f"{name} + linking"]["tracks per athlete"]
+        assert np.isnan(plain) == np.isnan(linked) and not linked > plain
     for row in report.values():
         assert {"HOTA", "DetA", "AssA", "IDF1", "GS-HOTA", "tracker ms/frame", "team accuracy after"} <= set(row)
         assert 0.0 <= row["HOTA"] <= 1.0 and np.isfinite(row["tracker ms/frame"])

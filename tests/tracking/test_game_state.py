@@ -76,3 +76,20 @@ def test_sides_from_the_image_without_a_camera():
     teams = {d.track_id: d.team for d in vote_game_state(frames, image_width=960)[0].detections}
     assert {teams[t] for t in range(1, 6)} == {"left"} and {teams[t] for t in range(6, 11)} == {"right"}
     assert teams[12] == "left"
+
+
+def test_sides_count_every_detection_not_every_tracklet():
+    # red: one athlete seen all clip long on the left (x = -20) plus five one-frame fragments on the right (x = +30);
+    # blue: one athlete at x = 0. Per-tracklet means would put red right of blue (21.7 > 0); per detection red
+    # stands at -17.6, left of blue, and the sides do not depend on how the tracker cut the tracks
+    red, blue = np.array([140.0, 190.0, 170.0]), np.array([90.0, 150.0, 60.0])
+    box = np.array([0.0, 0.0, 10.0, 30.0])
+    frames = []
+    for i in range(100):
+        found = [TrackedDetection(1, box, 0.9, "player", colour=red, bbox_pitch=_pitch(-20.0)),
+                 TrackedDetection(2, box, 0.9, "player", colour=blue, bbox_pitch=_pitch(0.0))]
+        if i < 5:
+            found.append(TrackedDetection(10 + i, box, 0.9, "player", colour=red, bbox_pitch=_pitch(30.0)))
+        frames.append(TrackedFrame(i, found))
+    teams = {d.track_id: d.team for f in assign_teams(frames) for d in f.detections}
+    assert teams[1] == "left" and teams[2] == "right" and {teams[t] for t in range(10, 15)} == {"left"}

@@ -42,6 +42,9 @@ class AnalyzeArguments:
     tracker: str = _arg("bytetrack", "Tracker: ByteTrack (the `trackers` library), the MOTIP ID decoder (needs "
                                      "--tracking-model) or the Hungarian IoU + cosine baseline.",
                         choices=["bytetrack", "motip", "hungarian"])
+    link_tracklets: bool = _arg(True, "Join the tracker's tracklets across the gaps it cannot bridge (players out of "
+                                      "view, missed detections) by pitch position, kit colour and role, before the "
+                                      "tracklet vote (--no-link-tracklets: the tracker's ids as they are).")
     tracking_model: str | None = _arg(None, "SoccerMasterForMultiObjectTracking folder for --tracker motip (from "
                                             "`soccermaster train-tracking` on this --model's detector).")
     commentary_model: str | None = _arg(None, "Commentary adapter folder (`soccermaster train-commentary` output): "

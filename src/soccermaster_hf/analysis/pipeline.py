@@ -47,6 +47,7 @@ from ..geometry.observations import PitchObservations
 from ..modeling.modeling_soccermaster_detection import detection_output
 from ..tracking import make_tracker
 from ..tracking.game_state import TrackSummary, team_assignment
+from ..tracking.linking import link_summaries
 from ..utils.io import atomic_file, atomic_path, atomic_write_json, clean_stale_staging, write_marker
 from .kloppy_export import MetricaCSVWriter, SkillCornerWriter
 from .render import concatenate_videos, draw_minimap
@@ -105,6 +106,7 @@ def analyze(
     half: int = 1,
     calibrate_every: int = 10,
     shot_window: int = 4,
+    link_tracklets: bool = True,
 ) -> dict:
     """Run the pipeline (see the module docstring); returns the summary dictionary (also written to disk).
 
@@ -122,7 +124,9 @@ def analyze(
     last frame); the frames between get cameras interpolated between two plausible keyframe cameras (1: every frame).
     `shot_window`: each keyframe's camera is refined jointly with the previous keyframes of its shot, at most this many
     keyframes in all (:func:`~soccermaster_hf.geometry.temporal.refine_shot`: one camera centre, smooth motion; the
-    window restarts at a cut and at a segment boundary; 1: off).
+    window restarts at a cut and at a segment boundary; 1: off). `link_tracklets`: join the tracker's tracklets across
+    gaps it cannot bridge (:func:`~soccermaster_hf.tracking.linking.link_tracklets`: pitch position, kit colour and
+    role) before the tracklet vote; the output files carry the linked ids, the overlay video the tracker's.
     """
     from ..processing import SoccerMasterImageProcessor
 
@@ -156,7 +160,7 @@ def analyze(
                 "batch_size": batch_size, "precision": precision, "tracker": tracker, "tracking_model": tracking_model,
                 "segment_seconds": segment_seconds, "spotting_stride": spotting_stride, "split": split, "half": half,
                 "commentary_model": commentary_model, "calibrate_every": calibrate_every,
-                "shot_window": shot_window}
+                "shot_window": shot_window, "link_tracklets": link_tracklets}
     store = SegmentStore(output_dir)
     previous = _read_run(output_dir)
     if resume and previous is not None and previous.get("settings") != settings:
@@ -185,7 +189,7 @@ def analyze(
     run.process()
     summary = run.finish(source if not demo else None, split, half, description=frame_source.description,
                          model_description=model_description, tracker=tracker, commentator=commentator,
-                         elapsed=time.perf_counter() - started)
+                         elapsed=time.perf_counter() - started, link=link_tracklets)
     atomic_write_json(store.root / RUN_FILE, {"settings": settings, "complete": True})
     return summary
 
@@ -292,7 +296,7 @@ class _Run:
         summaries: dict[int, TrackSummary] = {}
         for row in self.store.rows():
             for record in row["detections"]:
-                summaries.setdefault(record["track_id"], TrackSummary()).add(detection_from_row(record))
+                summaries.setdefault(record["track_id"], TrackSummary()).add(detection_from_row(record), row["frame"])
         return summaries
 
     def _warm_up_spotter(self, begin: int) -> None:
@@ -400,10 +404,13 @@ class _Run:
 
     # ------------------------------------------------------------------------------------------------ outputs
     def finish(self, source, split: str, half: int, description: str, model_description: str, tracker: str,
-               commentator, elapsed: float) -> dict:
+               commentator, elapsed: float, link: bool = True) -> dict:
         out, store = self.output_dir, self.store
         config = self.model.config
         summaries = self.summaries  # built from the rows on disk and every row since: what the rows give
+        linked: dict[int, int] = {}
+        if link:  # one summary per linked track: the votes, teams and kloppy players are per athlete
+            linked, summaries = link_summaries(summaries, self.fps, image_width=self.source.width)
         teams = team_assignment(summaries, image_width=self.source.width, role_of=lambda _, s: s.role)
         clip_name, mot_name, image_ids = clip_identity(source, self.source.num_frames, split)
         frames = calibrated = athletes = 0
@@ -429,6 +436,7 @@ class _Run:
                     current["calibrated"] += frame.calibrated
                     current["views"][row["view"]] = current["views"].get(row["view"], 0) + 1
                     for detection in frame.detections:  # the tracklet votes
+                        detection.track_id = linked.get(detection.track_id, detection.track_id)
                         summary = summaries[detection.track_id]
                         detection.role = summary.role
                         if detection.jersey is not None:
@@ -479,7 +487,8 @@ class _Run:
         summary = {
             "input": description, "model": model_description, "frames": frames,
             "start_seconds": round(self.first / self.fps, 3), "end_seconds": round(self.last / self.fps, 3),
-            "athletes_per_frame": athletes / max(frames, 1), "tracks": len(tracks), "tracker": tracker,
+            "athletes_per_frame": athletes / max(frames, 1), "tracks": len(tracks), "tracklets": len(self.summaries),
+            "tracks_linked": bool(link), "tracker": tracker,
             "game_state_file": f"{clip_name}.json", "tracking_file": f"{mot_name}.txt",
             "frames_calibrated": calibrated, "shots": shots, "events": events, "top_events": top,
             "spotting_windows": len(windows), "commentary": commentary,

@@ -307,7 +307,7 @@ class SegmentState:
         clock = time.perf_counter()
         detections = [detection_from_row(r) for r in tracked]
         for d in detections:
-            run.summaries.setdefault(d.track_id, TrackSummary()).add(d)
+            run.summaries.setdefault(d.track_id, TrackSummary()).add(d, item.index)
         if not run.online_teams or (item.index - run.first) % TEAM_REFRESH_FRAMES == 0:
             # teams as known so far (new tracks get theirs at the next refresh): a bounded cost per frame
             run.online_teams = team_assignment(run.summaries, image_width=run.source.width,

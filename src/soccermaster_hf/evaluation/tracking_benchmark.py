@@ -5,7 +5,9 @@ embeddings, torso colours, cameras); every tracker then links the same detection
 and the official evaluators score the written files: HOTA / DetA / AssA / MOTA / IDF1 (TrackEval
 ``MotChallenge2DBox``) and GS-HOTA (sn-trackeval ``SoccerNetGS``). Also: tracker milliseconds per frame, tracks per
 real athlete, and role / team accuracy of the per-box classifier ("before") against the tracklet vote and team
-clustering ("after").
+clustering ("after"). With `linking` every tracker is also scored after offline tracklet linking with each of its
+settings (:func:`~soccermaster_hf.tracking.linking.link_frames`, row ``"<name> + <label>"``): the same tracker output,
+linked across the gaps it could not bridge.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import numpy as np
 
 from ..analysis.writers import write_gsr_clip, write_snmot
 from ..tracking import TrackedFrame, make_tracker, vote_game_state
+from ..tracking.linking import LinkingConfig, link_frames
 from .tracking import evaluate_game_state, evaluate_mot
 from .tracking_attributes import attribute_accuracy, tracks_per_athlete
 from .tracking_ground_truth import ground_truth_frames
@@ -58,42 +61,63 @@ def _run_tracker(name: str, observed: list[TrackedFrame], model=None, **settings
 
 
 def benchmark_trackers(data: Path, model, processor, trackers: dict[str, dict], motip_model=None,
-                       threshold: float = 0.5, max_frames: int | None = None) -> dict[str, dict]:
-    """Scores per tracker name on every clip folder under `data` (settings: keyword arguments of each tracker)."""
+                       threshold: float = 0.5, max_frames: int | None = None,
+                       linking: dict[str, LinkingConfig] | None = None, fps: float = 25.0) -> dict[str, dict]:
+    """Scores per tracker name on every clip folder under `data` (settings: keyword arguments of each tracker); with
+    `linking` (``{label: settings}``), also per ``"<name> + <label>"``: the tracker's output linked offline."""
     clips = sorted(p for p in Path(data).iterdir() if (p / "Labels-GameState.json").is_file())
     observed = {clip.name: observe_clip(clip, model, processor, threshold, max_frames=max_frames) for clip in clips}
     truth = {clip.name: ground_truth_frames(clip) for clip in clips}
+    num_frames = len(next(iter(observed.values()))[0])
     report = {}
     for name, settings in trackers.items():
+        settings = dict(settings)
         kind = settings.pop("tracker", name)
-        with tempfile.TemporaryDirectory() as tmp:
-            out = Path(tmp)
-            timings, fragments, before, after = [], [], [], []
-            for clip in clips:
-                frames_in, image_size = observed[clip.name]
-                gt_frames, image_ids = truth[clip.name]
-                gt_frames = gt_frames[:len(frames_in)]
-                extra = {"image_size": image_size} if kind == "motip" else {}
-                tracked, ms = _run_tracker(kind, frames_in, model=motip_model if kind == "motip" else None,
-                                           **settings, **extra)
-                timings.append(ms)
-                before.append(attribute_accuracy(tracked, gt_frames))
-                vote_game_state(tracked, image_width=float(image_size[0]))
-                after.append(attribute_accuracy(tracked, gt_frames))
-                fragments.append(tracks_per_athlete(tracked, gt_frames))
-                write_snmot(out / f"{clip.name}.txt", tracked)
-                write_gsr_clip(out / f"{clip.name}.json", tracked, image_ids)
-            gt_root = _truncated_ground_truth(clips, out / "gt", len(next(iter(observed.values()))[0]))
-            mot = evaluate_mot(gt_root, out, [c.name for c in clips])
-            gs = evaluate_game_state(gt_root, out, [c.name for c in clips], split="test")
-        report[name] = {
-            "HOTA": mot.hota, "DetA": mot.deta, "AssA": mot.assa, "MOTA": mot.mota, "IDF1": mot.idf1,
-            "GS-HOTA": gs.gs_hota, "tracker ms/frame": float(np.mean(timings)),
-            "tracks per athlete": float(np.nanmean(fragments)),
-            "role accuracy before": _weighted(before, "role"), "role accuracy after": _weighted(after, "role"),
-            "team accuracy before": _weighted(before, "team"), "team accuracy after": _weighted(after, "team"),
-        }
+        tracked_clips, timings = {}, []
+        for clip in clips:
+            frames_in, image_size = observed[clip.name]
+            extra = {"image_size": image_size} if kind == "motip" else {}
+            tracked, ms = _run_tracker(kind, frames_in, model=motip_model if kind == "motip" else None,
+                                       **settings, **extra)
+            tracked_clips[clip.name] = tracked
+            timings.append(ms)
+        variants = {name: None, **{f"{name} + {label}": settings for label, settings in (linking or {}).items()}}
+        for variant, settings in variants.items():
+            per_clip = copy.deepcopy(tracked_clips)
+            report[variant] = _score(clips, per_clip, observed, truth, num_frames, settings, fps)
+            report[variant]["tracker ms/frame"] = float(np.mean(timings))
     return report
+
+
+def _score(clips: list[Path], tracked_clips: dict[str, list[TrackedFrame]], observed: dict, truth: dict,
+           num_frames: int, linking: LinkingConfig | None, fps: float) -> dict:
+    """The official scores and the attribute accuracies of one tracker's output on every clip (vote and, with
+    `linking` settings, linking first: both modify the frames in place)."""
+    fragments, before, after = [], [], []
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp)
+        for clip in clips:
+            tracked = tracked_clips[clip.name]
+            image_size = observed[clip.name][1]
+            gt_frames, image_ids = truth[clip.name]
+            gt_frames = gt_frames[:len(tracked)]
+            before.append(attribute_accuracy(tracked, gt_frames))
+            if linking is not None:
+                link_frames(tracked, fps, linking, image_width=float(image_size[0]))
+            vote_game_state(tracked, image_width=float(image_size[0]))
+            after.append(attribute_accuracy(tracked, gt_frames))
+            fragments.append(tracks_per_athlete(tracked, gt_frames))
+            write_snmot(out / f"{clip.name}.txt", tracked)
+            write_gsr_clip(out / f"{clip.name}.json", tracked, image_ids)
+        gt_root = _truncated_ground_truth(clips, out / "gt", num_frames)
+        mot = evaluate_mot(gt_root, out, [c.name for c in clips])
+        gs = evaluate_game_state(gt_root, out, [c.name for c in clips], split="test")
+    return {
+        "HOTA": mot.hota, "DetA": mot.deta, "AssA": mot.assa, "MOTA": mot.mota, "IDF1": mot.idf1,
+        "GS-HOTA": gs.gs_hota, "tracks per athlete": float(np.nanmean(fragments)),
+        "role accuracy before": _weighted(before, "role"), "role accuracy after": _weighted(after, "role"),
+        "team accuracy before": _weighted(before, "team"), "team accuracy after": _weighted(after, "team"),
+    }
 
 
 def _weighted(results: list[dict], key: str) -> float:

@@ -245,15 +245,17 @@ class Camera:
         if not self.has_distortion:
             return xy.copy()
         x, y = xy[..., 0], xy[..., 1]
-        r2 = x * x + y * y
-        k = self.radial
-        num = 1 + r2 * (k[0] + r2 * (k[1] + r2 * k[2]))
-        den = 1 + r2 * (k[3] + r2 * (k[4] + r2 * k[5]))
-        ratio = num / den
-        p1, p2 = self.tangential
-        s1, s2, s3, s4 = self.thin_prism
-        xd = x * ratio + 2 * p1 * x * y + p2 * (r2 + 2 * x * x) + s1 * r2 + s2 * r2 * r2
-        yd = y * ratio + p1 * (r2 + 2 * y * y) + 2 * p2 * x * y + s3 * r2 + s4 * r2 * r2
+        # points far outside the view (near the camera plane) overflow to inf / nan: non-finite, as callers expect
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            r2 = x * x + y * y
+            k = self.radial
+            num = 1 + r2 * (k[0] + r2 * (k[1] + r2 * k[2]))
+            den = 1 + r2 * (k[3] + r2 * (k[4] + r2 * k[5]))
+            ratio = num / den
+            p1, p2 = self.tangential
+            s1, s2, s3, s4 = self.thin_prism
+            xd = x * ratio + 2 * p1 * x * y + p2 * (r2 + 2 * x * x) + s1 * r2 + s2 * r2 * r2
+            yd = y * ratio + p1 * (r2 + 2 * y * y) + 2 * p2 * x * y + s3 * r2 + s4 * r2 * r2
         return np.stack([xd, yd], axis=-1)
 
     def undistort_normalized(self, xy: np.ndarray, iterations: int = 20) -> np.ndarray:

@@ -12,7 +12,7 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import defaultdict, deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -22,7 +22,10 @@ from scipy.cluster.vq import kmeans2
 
 from .types import TrackedDetection, TrackedFrame
 
-__all__ = ["TrackSummary", "assign_teams", "summarise", "team_assignment", "torso_colour", "tracklets",
+#: How many calibrated detections at each end of a tracklet give its end position (their median) for linking.
+END_POINTS = 5
+
+__all__ = ["END_POINTS", "TrackSummary", "assign_teams", "summarise", "team_assignment", "torso_colour", "tracklets",
            "vote_attributes", "vote_game_state"]
 
 
@@ -68,9 +71,18 @@ def _best(totals: dict):
 class TrackSummary:
     """What the per-tracklet votes need of a tracklet, accumulated one detection at a time (constant memory per
     track, so a whole match's game state is voted without keeping its detections): role and jersey vote totals, the
-    sums behind the mean torso colour, mean decoder embedding (unit-normalised) and mean pitch / image ``x``."""
+    sums behind the mean torso colour, mean decoder embedding (unit-normalised) and mean pitch / image ``x``; and what
+    linking tracklets across gaps needs (:mod:`.linking`): the first and last frame and box, and the pitch points of
+    the first and last :data:`END_POINTS` calibrated detections with their frames."""
 
     count: int = 0
+    first_frame: int | None = None
+    last_frame: int | None = None
+    first_box: np.ndarray | None = None
+    last_box: np.ndarray | None = None
+    height_sum: float = 0.0
+    head: list = field(default_factory=list)
+    tail: deque = field(default_factory=lambda: deque(maxlen=END_POINTS))
     first_role: str | None = None
     roles: dict = field(default_factory=lambda: defaultdict(float))
     jerseys: dict = field(default_factory=lambda: defaultdict(float))
@@ -82,9 +94,15 @@ class TrackSummary:
     pitch_count: int = 0
     image_x_sum: float = 0.0
 
-    def add(self, detection: TrackedDetection) -> None:
+    def add(self, detection: TrackedDetection, frame_index: int | None = None) -> None:
+        """Count one detection of the track; `frame_index` (0-based) for the linking fields (default: the
+        detection's position in the track)."""
+        frame_index = self.count if frame_index is None else int(frame_index)
         if self.count == 0:
             self.first_role = detection.role
+            self.first_frame, self.first_box = frame_index, np.asarray(detection.box, float)
+        self.last_frame, self.last_box = frame_index, np.asarray(detection.box, float)
+        self.height_sum += float(detection.box[3] - detection.box[1])
         self.count += 1
         self.roles[detection.role] += detection.role_score
         if detection.jersey is not None:
@@ -102,7 +120,49 @@ class TrackSummary:
         if point is not None and np.isfinite(point).all():
             self.pitch_x_sum += float(point[0])
             self.pitch_count += 1
+            if len(self.head) < END_POINTS:
+                self.head.append((frame_index, point))
+            self.tail.append((frame_index, point))
         self.image_x_sum += float((detection.box[0] + detection.box[2]) / 2)
+
+    def merged(self, later: TrackSummary) -> TrackSummary:
+        """The summary of this tracklet followed by `later` (one track after linking): vote totals and sums added,
+        the ends taken from the earlier and the later tracklet."""
+        if later.count == 0:
+            return self
+        if self.count == 0:
+            return later
+        out = TrackSummary(count=self.count + later.count, first_role=self.first_role,
+                           first_frame=self.first_frame, last_frame=later.last_frame, first_box=self.first_box,
+                           last_box=later.last_box, height_sum=self.height_sum + later.height_sum,
+                           head=(self.head + later.head)[:END_POINTS],
+                           colour_count=self.colour_count + later.colour_count,
+                           embedding_count=self.embedding_count + later.embedding_count,
+                           pitch_x_sum=self.pitch_x_sum + later.pitch_x_sum,
+                           pitch_count=self.pitch_count + later.pitch_count,
+                           image_x_sum=self.image_x_sum + later.image_x_sum)
+        out.tail.extend(list(self.tail) + list(later.tail))
+        for name in ("roles", "jerseys"):
+            for key, value in (*getattr(self, name).items(), *getattr(later, name).items()):
+                getattr(out, name)[key] += value
+        for name in ("colour_sum", "embedding_sum"):
+            parts = [v for v in (getattr(self, name), getattr(later, name)) if v is not None]
+            setattr(out, name, None if not parts else sum(parts[1:], parts[0]))
+        return out
+
+    def end_point(self, end: str) -> tuple[int, np.ndarray] | None:
+        """``(frame, median pitch point (2,))`` of the first (`end` ``"head"``) or last (``"tail"``) calibrated
+        detections, the frame being the one nearest that end; ``None`` when the track was never calibrated."""
+        points = self.head if end == "head" else list(self.tail)
+        if not points:
+            return None
+        frame = points[0][0] if end == "head" else points[-1][0]
+        return frame, np.median(np.stack([p for _, p in points]), axis=0)
+
+    @property
+    def mean_height(self) -> float:
+        """Mean box height (pixels)."""
+        return self.height_sum / self.count if self.count else 0.0
 
     @property
     def role(self):
@@ -138,7 +198,7 @@ def summarise(frames: Iterable[TrackedFrame]) -> dict[int, TrackSummary]:
     for frame in frames:
         for detection in frame.detections:
             if detection.track_id > 0:
-                summaries[detection.track_id].add(detection)
+                summaries[detection.track_id].add(detection, frame.frame_index)
     return dict(summaries)
 
 
@@ -153,6 +213,20 @@ def vote_attributes(frames: list[TrackedFrame]) -> list[TrackedFrame]:
             if detection.jersey is not None:
                 detection.jersey = jersey
     return frames
+
+
+def _team_position(members: list[TrackSummary], image_width: float | None) -> float | None:
+    """Mean pitch ``x`` of a team over all its calibrated detections (each athlete-frame counts once, so the number
+    does not depend on how the tracks are cut or linked; the mean of per-track means did, and flipped the sides of
+    a 30-s clip whose teams stood about a metre apart on average), else the mean image ``x`` of its detections mapped
+    as :meth:`TrackSummary.position` maps it; ``None`` for an empty team."""
+    calibrated = sum(m.pitch_count for m in members)
+    if calibrated:
+        return sum(m.pitch_x_sum for m in members) / calibrated
+    count = sum(m.count for m in members)
+    if image_width and count:
+        return float((sum(m.image_x_sum for m in members) / count / image_width - 0.5) * 105.0)
+    return None
 
 
 def team_assignment(summaries: dict[int, TrackSummary], use_embeddings: bool = False,
@@ -191,9 +265,8 @@ def team_assignment(summaries: dict[int, TrackSummary], use_embeddings: bool = F
         if second == first:
             second = (first + 1) % len(data)
         _, labels = kmeans2(data, data[[first, second]], iter=20, minit="matrix", seed=seed)
-    positions = {c: [p for t, label in zip(clustered, labels) if label == c
-                     for p in [summaries[t].position(image_width)] if p is not None] for c in (0, 1)}
-    mean = {c: np.mean(v) if v else None for c, v in positions.items()}
+    mean = {c: _team_position([summaries[t] for t, label in zip(clustered, labels) if label == c], image_width)
+            for c in (0, 1)}
     left = (0 if mean[0] <= mean[1] else 1) if mean[0] is not None and mean[1] is not None else 0
     side_of_cluster = {left: "left", 1 - left: "right"}
     for track_id in players:

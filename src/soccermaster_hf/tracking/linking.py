@@ -1,0 +1,210 @@
+"""Offline tracklet linking: one track per athlete across the gaps a frame-to-frame tracker cannot bridge.
+
+Over a broadcast clip a tracker's tracks break wherever an athlete is lost for longer than its buffer: the camera pans
+away and back, players occlude each other, the detector misses a few frames, the source skips frames. Linking joins a
+tracklet that ends to one that starts later when they are plausibly the same athlete, as the offline association
+stage of tracking-by-detection systems does (the "tracklet association" of Huang, Wu and Nevatia, *Robust object
+tracking by hierarchical association of detection responses*, ECCV 2008; StrongSORT's AFLink and the sports
+trackers' global tracklet association follow the same scheme). Here the evidence is what the pipeline has without
+training another model:
+
+* **where** — the pitch position (metres, from the calibrated camera) where the first tracklet ends and the second
+  starts (median of :data:`~.game_state.END_POINTS` points at each end). The pair is impossible when the athlete
+  would have had to run faster than ``max_speed`` (plus ``position_noise`` for the calibration's error); the cost
+  grows with the distance relative to what a typical run (``typical_speed``) covers in the gap. Pitch positions do
+  not depend on where the camera looks, so this also holds across pans and cuts. Tracks never calibrated fall back
+  to the image: bottom-centre distance in box heights, only over gaps of at most ``image_gap_frames``.
+* **who** — the torso colour (CIE Lab, the kit: a pair further apart than ``max_colour_distance`` is two teams) and
+  the voted role (players only link to players, goalkeepers to goalkeepers, referees to referees; balls and
+  "other" are never linked); when both tracklets carry decoder embeddings, their cosine distance adds to the cost.
+  Jerseys are not used: the model reads too few numbers to trust a disagreement.
+
+The ends and starts are matched by a minimum-cost assignment (``scipy.optimize.linear_sum_assignment``) per
+connected group of candidate pairs, each tracklet getting at most one successor and one predecessor; a pair is linked
+when its cost is at most ``max_cost``. Chains of linked tracklets take the id of their first tracklet.
+
+* :func:`link_tracklets` — the mapping ``track id -> linked id`` from per-track summaries (streaming: the analysis of
+  a whole match needs only the summaries, not the detections).
+* :func:`link_summaries` — the teams of the clustering as a gate, the mapping, and the summaries merged per athlete
+  (what ``soccermaster analyze`` does before its tracklet vote).
+* :func:`link_frames` — the same on tracked frames in memory, relabelled in place.
+
+The defaults were chosen on a 30-s validation clip (SoccerSynth seed 42, match time 3000-3600 s, never a held-out
+clip); ``benchmarks/tracking.py`` measures them on held-out clips (docs/tracking.md).
+"""
+
+from __future__ import annotations
+
+import bisect
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.optimize import linear_sum_assignment
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
+
+from .game_state import TrackSummary, summarise, team_assignment, tracklets
+from .types import TrackedFrame
+
+__all__ = ["LinkingConfig", "link_cost", "link_frames", "link_summaries", "link_tracklets", "merge_summaries"]
+
+_LINKED_ROLES = ("player", "goalkeeper", "referee")
+
+
+@dataclass(frozen=True)
+class LinkingConfig:
+    """Settings of :func:`link_tracklets` (see the module docstring).
+
+    max_gap_seconds: longest gap between two tracklets that may be linked. max_speed / typical_speed: metres per
+    second an athlete can run (gate) and typically runs (scale of the position cost). position_noise: metres of the
+    calibrated positions' error. image_gap_frames: longest gap linked on image positions when a tracklet has no pitch
+    position. max_colour_distance: Lab distance between torso colours beyond which two tracklets are different kits.
+    colour_weight / embedding_weight: weights of the colour and embedding terms. max_cost: the highest cost linked.
+    """
+
+    max_gap_seconds: float = 20.0
+    max_speed: float = 9.0
+    typical_speed: float = 2.5
+    position_noise: float = 5.0
+    image_gap_frames: int = 12
+    max_colour_distance: float = 80.0
+    colour_weight: float = 0.5
+    embedding_weight: float = 0.5
+    max_cost: float = 2.0
+
+    def __post_init__(self):
+        for name in ("max_gap_seconds", "max_speed", "typical_speed", "position_noise", "max_colour_distance",
+                     "max_cost"):
+            value = getattr(self, name)
+            if not np.isfinite(value) or value <= 0:
+                raise ValueError(f"LinkingConfig.{name} must be a positive number, got {value!r}.")
+        for name in ("colour_weight", "embedding_weight"):
+            value = getattr(self, name)
+            if not np.isfinite(value) or value < 0:
+                raise ValueError(f"LinkingConfig.{name} must be >= 0, got {value!r}.")
+        if self.image_gap_frames < 0:
+            raise ValueError(f"LinkingConfig.image_gap_frames must be >= 0, got {self.image_gap_frames!r}.")
+
+
+def link_cost(earlier: TrackSummary, later: TrackSummary, fps: float, config: LinkingConfig = LinkingConfig()
+              ) -> float:
+    """Cost of `later` continuing `earlier` (``inf`` when impossible): see the module docstring."""
+    if earlier.count == 0 or later.count == 0 or later.first_frame <= earlier.last_frame:
+        return np.inf
+    if earlier.role not in _LINKED_ROLES or later.role != earlier.role:
+        return np.inf
+    if (later.first_frame - earlier.last_frame) / fps > config.max_gap_seconds:
+        return np.inf
+    frames = later.first_frame - earlier.last_frame
+    end, start = earlier.end_point("tail"), later.end_point("head")
+    if frames <= config.image_gap_frames:  # a short gap: the image position is the surer evidence
+        a, b = earlier.last_box, later.first_box
+        height = max(0.5 * (a[3] - a[1] + b[3] - b[1]), 1.0)
+        distance = float(np.hypot((a[0] + a[2] - b[0] - b[2]) / 2, a[3] - b[3])) / height
+        cost = distance / (0.5 + 0.1 * frames)  # in box heights: about half a height a frame at most
+    elif end is not None and start is not None:
+        gap = max(start[0] - end[0], 1) / fps
+        distance = float(np.linalg.norm(start[1] - end[1]))
+        if distance > config.position_noise + config.max_speed * gap:
+            return np.inf
+        cost = distance / (config.position_noise + config.typical_speed * gap)
+    else:
+        return np.inf
+    ca, cb = earlier.colour, later.colour
+    if ca is not None and cb is not None:
+        colour = float(np.linalg.norm(ca - cb))
+        if colour > config.max_colour_distance:
+            return np.inf
+        cost += config.colour_weight * colour / config.max_colour_distance
+    ea, eb = earlier.embedding, later.embedding
+    if config.embedding_weight and ea is not None and eb is not None:
+        cosine = float(ea @ eb / (np.linalg.norm(ea) * np.linalg.norm(eb) + 1e-9))
+        cost += config.embedding_weight * (1.0 - cosine)
+    return cost if np.isfinite(cost) else np.inf
+
+
+def link_tracklets(summaries: dict[int, TrackSummary], fps: float = 25.0, config: LinkingConfig | None = None,
+                   teams: dict[int, str | None] | None = None) -> dict[int, int]:
+    """``{track id: linked id}`` for every track of `summaries` (a track not linked keeps its id; a chain of linked
+    tracklets takes the id of its first one). Summaries need the frames they were built with
+    (:meth:`TrackSummary.add` with ``frame_index``)."""
+    config = config or LinkingConfig()
+    if not np.isfinite(fps) or fps <= 0:
+        raise ValueError(f"fps must be a positive number, got {fps!r}.")
+    ids = sorted((t for t, s in summaries.items() if s.count and s.role in _LINKED_ROLES),
+                 key=lambda t: (summaries[t].first_frame, t))
+    starts = [summaries[t].first_frame for t in ids]
+    max_gap = int(np.ceil(config.max_gap_seconds * fps))
+    rows, cols, costs = [], [], []
+    for i, track in enumerate(ids):
+        summary = summaries[track]
+        lo = bisect.bisect_right(starts, summary.last_frame)
+        hi = bisect.bisect_right(starts, summary.last_frame + max_gap)
+        for j in range(lo, hi):
+            if teams is not None and teams.get(track) != teams.get(ids[j]):
+                continue
+            cost = link_cost(summary, summaries[ids[j]], fps, config)
+            if cost <= config.max_cost:
+                rows.append(i)
+                cols.append(j)
+                costs.append(cost)
+    successor: dict[int, int] = {}
+    if rows:
+        n = len(ids)
+        # groups of tracklets connected by candidate pairs: one small assignment problem each
+        graph = coo_matrix((np.ones(len(rows)), (rows, cols)), shape=(n, n))
+        _, group = connected_components(graph, directed=False)
+        pairs: dict[int, list[int]] = {}
+        for k, i in enumerate(rows):
+            pairs.setdefault(int(group[i]), []).append(k)
+        for members in pairs.values():
+            left = sorted({rows[k] for k in members})
+            right = sorted({cols[k] for k in members})
+            li, rj = {v: a for a, v in enumerate(left)}, {v: a for a, v in enumerate(right)}
+            big = config.max_cost * 10 + 1.0
+            matrix = np.full((len(left), len(right)), big)
+            for k in members:
+                matrix[li[rows[k]], rj[cols[k]]] = costs[k]
+            for a, b in zip(*linear_sum_assignment(matrix)):
+                if matrix[a, b] <= config.max_cost:
+                    successor[left[a]] = right[b]
+    linked = {track: track for track in summaries}
+    has_predecessor = set(successor.values())
+    for i in range(len(ids)):
+        if i in has_predecessor:
+            continue
+        head, j = ids[i], i
+        while j in successor:
+            j = successor[j]
+            linked[ids[j]] = head
+    return linked
+
+
+def merge_summaries(summaries: dict[int, TrackSummary], linked: dict[int, int]) -> dict[int, TrackSummary]:
+    """The summaries of the linked tracks (each chain's tracklets merged in time order) by linked id."""
+    out: dict[int, TrackSummary] = {}
+    for track in sorted(summaries, key=lambda t: (summaries[t].first_frame or 0, t)):
+        target = linked.get(track, track)
+        out[target] = out[target].merged(summaries[track]) if target in out else summaries[track]
+    return out
+
+
+def link_summaries(summaries: dict[int, TrackSummary], fps: float = 25.0, config: LinkingConfig | None = None,
+                   image_width: float | None = None) -> tuple[dict[int, int], dict[int, TrackSummary]]:
+    """``(linked, merged)``: ``{track id: linked id}`` (:func:`link_tracklets`, a pair allowed only within one team of
+    :func:`~.game_state.team_assignment` over the tracklets, with their voted roles) and the summaries merged per
+    linked id (:func:`merge_summaries`). `image_width`: the frame width, for teams of tracks never calibrated."""
+    teams = team_assignment(summaries, image_width=image_width, role_of=lambda _, summary: summary.role)
+    linked = link_tracklets(summaries, fps, config, teams=teams)
+    return linked, merge_summaries(summaries, linked)
+
+
+def link_frames(frames: list[TrackedFrame], fps: float = 25.0, config: LinkingConfig | None = None,
+                image_width: float | None = None) -> list[TrackedFrame]:
+    """Link the tracklets of tracked frames (:func:`link_summaries`) and relabel their detections in place; returns
+    `frames`. Run it before the tracklet vote (:func:`~.game_state.vote_game_state`), which then votes per athlete."""
+    linked, _ = link_summaries(summarise(frames), fps, config, image_width)
+    for track_id, detections in tracklets(frames).items():
+        for detection in detections:
+            detection.track_id = linked.get(track_id, track_id)
+    return frames
