@@ -397,6 +397,74 @@ def test_pretraining_model_losses_groups_and_clipping():
     assert counted == sum(1 for p in model.parameters() if p.requires_grad)
 
 
+def test_pitch_targets_and_mse_equal_the_direct_formulas():
+    """The in-place separable targets and the per-channel MSE (the training step's fast path) against the plain
+    formulas: an exponential per pixel, the max over a line's endpoints, and the mask weighting every pixel; frames
+    without labels, with a frame-wide invalid flag and with masked channels included."""
+    from soccermaster_hf.modeling.modeling_soccermaster_pitch import masked_heatmap_mse, pitch_targets
+
+    torch.manual_seed(0)
+    labels = [pitch_label(), {}, {**pitch_label(), "valid": False},
+              {**pitch_label(), "keypoint_mask": (torch.arange(57) % 3 > 0).float()}, {"lines": torch.rand(23, 2, 2)}]
+    height, width, sigma = 20, 24, 2.0
+    targets = pitch_targets(labels, len(labels), 57, 23, height, width, sigma, "cpu")
+    ys, xs = torch.meshgrid(torch.arange(height, dtype=torch.float32), torch.arange(width, dtype=torch.float32),
+                            indexing="ij")
+
+    def blob(point):
+        x, y = float(point[0]) * width - 0.5, float(point[1]) * height - 0.5
+        return torch.exp(-((xs - x) ** 2 + (ys - y) ** 2) / (2 * sigma**2))
+
+    for index, label in enumerate(labels):
+        expected_keypoints = torch.zeros(58, height, width)
+        expected_lines = torch.zeros(24, height, width)
+        if label.get("valid", True) and label.get("keypoints") is not None:
+            for channel in torch.nonzero(label["keypoint_visibility"]).flatten().tolist():
+                expected_keypoints[channel] = blob(label["keypoints"][channel])
+            expected_keypoints[57] = (1 - expected_keypoints[:57].sum(0)).clamp(min=0)
+        if label.get("valid", True) and label.get("lines") is not None:
+            visible = label.get("line_visibility", torch.ones(23, dtype=torch.bool))
+            for channel in torch.nonzero(visible).flatten().tolist():
+                ends = label["lines"][channel]
+                expected_lines[channel] = torch.maximum(blob(ends[0]), blob(ends[1]))
+            expected_lines[23] = (1 - expected_lines[:23].amax(0)).clamp(min=0)
+        torch.testing.assert_close(targets["keypoints"][index], expected_keypoints, atol=1e-6, rtol=1e-5)
+        torch.testing.assert_close(targets["lines"][index], expected_lines, atol=1e-6, rtol=1e-5)
+    assert targets["has_keypoints"].tolist() == [True, False, False, True, False]
+    assert targets["has_lines"].tolist() == [True, False, False, True, True]
+    prediction = torch.rand(5, 58, height, width, requires_grad=True)
+    loss = masked_heatmap_mse(prediction, targets["keypoints"], targets["keypoint_mask"])
+    weights = targets["keypoint_mask"][..., None, None]
+    reference = (((prediction - targets["keypoints"]) ** 2) * weights).sum() / (weights.sum() * height * width)
+    torch.testing.assert_close(loss, reference, rtol=1e-6, atol=0)
+    grad, = torch.autograd.grad(loss, prediction)
+    reference_grad, = torch.autograd.grad(reference, prediction)
+    torch.testing.assert_close(grad, reference_grad, rtol=1e-6, atol=1e-12)
+    nothing = torch.zeros(5, 58)
+    assert masked_heatmap_mse(prediction, targets["keypoints"], nothing).item() == 0.0
+
+
+def test_mixed_precision_keeps_the_detection_head_in_float32():
+    """Under bfloat16 autocast (`soccermaster train --mixed-precision bf16`) the backbone and the pitch heads run in
+    bfloat16 and the detection head and its loss in float32, as in inference; without autocast nothing changes."""
+    torch.manual_seed(0)
+    model = SoccerMasterForPreTraining(tiny_config())
+    spatial = torch.randn(1, 2, 3, 32, 32)
+    inputs = {"spatial_pixel_values": spatial, "detection_labels": detection_labels(2),
+              "pitch_labels": [pitch_label(), pitch_label()]}
+    full = model(**inputs)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        mixed = model(**inputs)
+    assert mixed.detection.logits.dtype == torch.float32 and mixed.detection.pred_boxes.dtype == torch.float32
+    assert mixed.detection.loss.dtype == torch.float32
+    assert mixed.pitch.keypoint_heatmaps.dtype == torch.bfloat16
+    assert full.detection.logits.dtype == torch.float32 and full.pitch.keypoint_heatmaps.dtype == torch.float32
+    # the detection head sees the bf16 backbone's features: close to, not equal to, the float32 step
+    torch.testing.assert_close(mixed.loss_dict["loss_detection"], full.loss_dict["loss_detection"], rtol=0.05, atol=0)
+    mixed.loss.backward()
+    assert all(p.grad is None or torch.isfinite(p.grad).all() for p in model.parameters())
+
+
 def test_alignment_batch_equivalence_and_pretraining_round_trip(tmp_path):
     model = SoccerMasterModel(tiny_config()).eval()
     clips = torch.randn(3, 2, 3, 32, 32)

@@ -105,6 +105,20 @@ def test_built_dataset_trains_like_the_raw_folders(clips, built_clips, tmp_path)
         assert torch.equal(expected[name], actual[name]), name
 
 
+def test_gradient_checkpointing_trains_to_the_same_weights(clips, tmp_path):
+    """`--gradient-checkpointing` recomputes the backbone's activations: the same weights as without it."""
+    runs = {}
+    for name, extra in (("plain", ()), ("checkpointed", ("--gradient-checkpointing",))):
+        result = subprocess.run(command(clips, tmp_path / name, steps=2, extra=("--no-augment", *extra)), env=ENV,
+                                capture_output=True, text=True, timeout=600)
+        assert result.returncode == 0, result.stderr[-2000:]
+        assert ("gradient checkpointing: 4 backbone layers" in result.stdout) == bool(extra), result.stdout[-2000:]
+        runs[name] = load_file(tmp_path / name / "final" / "model.safetensors")
+    assert runs["plain"].keys() == runs["checkpointed"].keys()
+    for name, value in runs["plain"].items():
+        torch.testing.assert_close(runs["checkpointed"][name], value, rtol=1e-5, atol=1e-7, msg=name)
+
+
 def test_sampler():
     position = DataPosition(5, seed=1)
     first_epoch = [position.next()[0] for _ in range(5)]

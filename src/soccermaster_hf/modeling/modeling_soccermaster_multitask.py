@@ -227,7 +227,15 @@ class SoccerMasterForPreTraining(SoccerMasterMultiTaskPreTrainedModel):
         if spatial_pixel_values is not None:
             frames = spatial_pixel_values.reshape(-1, *spatial_pixel_values.shape[-3:])
             spatial = self.vision_model(frames).spatial_hidden_state  # image mode: spatial layers only
-            detection = detection_output(self.detection_head, spatial, detection_labels)
+            device_type = spatial.device.type
+            if torch.is_autocast_enabled(device_type):
+                # mixed precision: the detection head and its losses stay float32, as in inference (boxes, deformable
+                # sampling and the Hungarian costs at full resolution; in bfloat16 its loss trained measurably worse,
+                # docs/benchmarks.md); it is a small share of the step
+                with torch.autocast(device_type, enabled=False):
+                    detection = detection_output(self.detection_head, spatial.float(), detection_labels)
+            else:
+                detection = detection_output(self.detection_head, spatial, detection_labels)
             pitch = pitch_output(self.keypoint_head, self.line_head, config.pitch_config, spatial, pitch_labels)
             output.detection = detection
             output.pitch = pitch
