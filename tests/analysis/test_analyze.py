@@ -115,6 +115,12 @@ def test_clear_errors(tmp_path, capsys):
     assert main(["analyze", str(tmp_path / "empty"), "--out", str(tmp_path / "out")]) == 1
     assert "no images" in capsys.readouterr().err
     assert main(["analyze"]) == 2
+    # zero-shot prompts need a text tower: the shipped checkpoint has none
+    images = tmp_path / "frames"
+    images.mkdir()
+    cv2.imwrite(str(images / "000001.jpg"), np.full((90, 160, 3), 90, np.uint8))
+    assert main(["analyze", str(images), "--prompts", "a goal", "--out", str(tmp_path / "out")]) == 1
+    assert "text tower" in capsys.readouterr().err
     assert not (tmp_path / "out").exists()  # a refused input leaves no output folder behind
 
 

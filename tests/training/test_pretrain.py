@@ -1,6 +1,7 @@
 """Pre-training loop: a run killed with SIGKILL resumes to exactly the weights of an uninterrupted run."""
 
 import csv
+import json
 import os
 import signal
 import subprocess
@@ -213,3 +214,32 @@ def test_alignment_trains_with_a_local_text_encoder(clips, semantic_clips, tmp_p
     reference = siglip.text_model.state_dict()
     name = next(k for k in text if k.endswith("embeddings.token_embedding.weight"))
     assert torch.equal(text[name], reference[name.removeprefix("text_model.")])  # frozen: unchanged
+    # the tokenizer is saved beside the tower, and `analyze` scores zero-shot prompts with both on every window
+    from transformers import AutoTokenizer
+
+    from soccermaster_hf.analysis import analyze
+    from soccermaster_hf.analysis.zero_shot import prompt_scorer
+    from soccermaster_hf.modeling import SoccerMasterForGameStateReconstruction
+
+    final = tmp_path / "run" / "final"
+    assert AutoTokenizer.from_pretrained(final)("corner goal")["input_ids"] == fast("corner goal")["input_ids"]
+    frames = next(clips.glob("SNGS-*")) / "img1"
+    summary = analyze(str(frames), str(final), tmp_path / "analysis", threshold=0.0, progress=False,
+                      tracker="hungarian", prompts=["corner", "goal kick", "throw-in"])
+    events = json.loads((tmp_path / "analysis" / "events.json").read_text())
+    assert events["prompts"] == ["corner", "goal kick", "throw-in"] and len(events["windows"]) == 1
+    scores = events["windows"][0]["prompt_probabilities"]
+    assert len(scores) == 3 and all(0.0 < p < 1.0 for p in scores)
+    assert {e["label"] for e in events["zero_shot"]} == {"corner", "goal kick", "throw-in"}
+    assert summary["zero_shot_top"][0]["confidence"] == pytest.approx(max(scores), abs=1e-6)
+    # the same numbers as the alignment head on the window's F_sem: the scorer against the model's own logits
+    model = SoccerMasterForGameStateReconstruction.from_pretrained(final).eval()
+    scorer = prompt_scorer(model, AutoTokenizer.from_pretrained(final), ["corner", "goal kick", "throw-in"])
+    pooled = torch.randn(1, 4, model.config.vision_config.hidden_size)
+    video = torch.nn.functional.normalize(pooled.mean(1), dim=-1)
+    direct = (video @ scorer.text_features.t() * model.logit_scale.exp() + model.logit_bias).sigmoid()[0]
+    assert scorer(pooled) == pytest.approx(direct.tolist(), abs=1e-6)
+    default = analyze(str(frames), str(final), tmp_path / "keywords", threshold=0.0, progress=False,
+                      tracker="hungarian")  # a model with a tower scores the event keywords by default
+    assert len(json.loads((tmp_path / "keywords" / "events.json").read_text())["prompts"]) == 23
+    assert default["zero_shot_top"] is not None

@@ -45,6 +45,10 @@ class AnalyzeArguments:
     link_tracklets: bool = _arg(True, "Join the tracker's tracklets across the gaps it cannot bridge (players out of "
                                       "view, missed detections) by pitch position, kit colour and role, before the "
                                       "tracklet vote (--no-link-tracklets: the tracker's ids as they are).")
+    prompts: list[str] | None = _arg(None, "Zero-shot event prompts scored on every spotting window by the model's "
+                                           "video-text alignment (events.json 'zero_shot'); needs a model with a text "
+                                           "tower and its tokenizer (`soccermaster train --text-encoder`), which "
+                                           "scores the 23 event keywords by default.", metavar="TEXT")
     tracking_model: str | None = _arg(None, "SoccerMasterForMultiObjectTracking folder for --tracker motip (from "
                                             "`soccermaster train-tracking` on this --model's detector).")
     commentary_model: str | None = _arg(None, "Commentary adapter folder (`soccermaster train-commentary` output): "

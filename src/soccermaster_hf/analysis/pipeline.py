@@ -33,6 +33,7 @@ from __future__ import annotations
 import json
 import math
 import shutil
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -107,6 +108,7 @@ def analyze(
     calibrate_every: int = 10,
     shot_window: int = 4,
     link_tracklets: bool = True,
+    prompts: list[str] | None = None,
 ) -> dict:
     """Run the pipeline (see the module docstring); returns the summary dictionary (also written to disk).
 
@@ -127,6 +129,9 @@ def analyze(
     window restarts at a cut and at a segment boundary; 1: off). `link_tracklets`: join the tracker's tracklets across
     gaps it cannot bridge (:func:`~soccermaster_hf.tracking.linking.link_tracklets`: pitch position, kit colour and
     role) before the tracklet vote; the output files carry the linked ids, the overlay video the tracker's.
+    `prompts`: zero-shot texts scored on every spotting window by the model's video-text alignment (a model with a
+    text tower and its tokenizer, as `soccermaster train --text-encoder` saves it; such a model scores the event
+    keywords by default); spotted like the event head's classes, in `events.json` under `zero_shot`.
     """
     from ..processing import SoccerMasterImageProcessor
 
@@ -150,6 +155,7 @@ def analyze(
     model, model_description = load_analysis_model(model_name)
     model.eval()
     motip = load_tracking_model_for(model, tracking_model) if tracker == "motip" else None
+    scorer = _prompt_scorer(model, model_name, prompts)
     commentator = None
     if commentary_model is not None:
         from ..training.commentary import load_commentary_model
@@ -160,7 +166,8 @@ def analyze(
                 "batch_size": batch_size, "precision": precision, "tracker": tracker, "tracking_model": tracking_model,
                 "segment_seconds": segment_seconds, "spotting_stride": spotting_stride, "split": split, "half": half,
                 "commentary_model": commentary_model, "calibrate_every": calibrate_every,
-                "shot_window": shot_window, "link_tracklets": link_tracklets}
+                "shot_window": shot_window, "link_tracklets": link_tracklets,
+                "prompts": None if scorer is None else scorer.prompts}
     store = SegmentStore(output_dir)
     previous = _read_run(output_dir)
     if resume and previous is not None and previous.get("settings") != settings:
@@ -185,7 +192,7 @@ def analyze(
     model.to_mixed_precision(backbone_dtype)
     run = _Run(model, SoccerMasterImageProcessor.from_model_config(model.config), frame_source, store, output_dir,
                first, last, threshold, batch_size, backbone_dtype, tracker, motip, segment_seconds, spotting_stride,
-               commentator is not None, progress, calibrate_every, shot_window)
+               commentator is not None, progress, calibrate_every, shot_window, scorer)
     run.process()
     summary = run.finish(source if not demo else None, split, half, description=frame_source.description,
                          model_description=model_description, tracker=tracker, commentator=commentator,
@@ -236,7 +243,7 @@ class _Run:
     def __init__(self, model, processor, source: FrameSource, store: SegmentStore, output_dir: Path, first: int,
                  last: int, threshold: float, batch_size: int, dtype, tracker: str, motip, segment_seconds: float,
                  spotting_stride: float, keep_commentary_frames: bool, progress: bool, calibrate_every: int = 1,
-                 shot_window: int = 1):
+                 shot_window: int = 1, prompt_scorer=None):
         self.model, self.processor, self.source, self.store, self.output_dir = model, processor, source, store, output_dir
         self.first, self.last, self.threshold, self.batch_size, self.dtype = first, last, threshold, batch_size, dtype
         self.tracker_name, self.motip, self.progress = tracker, motip, progress
@@ -255,7 +262,8 @@ class _Run:
         elif duration < window:
             step = (last - first) / window
             self.short_clip = sorted({first + min(last - first - 1, int(step * (k + 0.5))) for k in range(window)})
-        self.spotter = EventSpotter(model, self.fps, window=window, stride=spotting_stride, short_clip=self.short_clip)
+        self.spotter = EventSpotter(model, self.fps, window=window, stride=spotting_stride, short_clip=self.short_clip,
+                                    prompt_scorer=prompt_scorer)
 
     # ------------------------------------------------------------------------------------------------ segments
     def segments(self) -> list[tuple[int, int, int]]:
@@ -465,6 +473,9 @@ class _Run:
         windows = store.windows()
         labels = config.event_config.id2label
         spotted = spot_events(windows, {int(k): v for k, v in labels.items()})
+        scorer = self.spotter.prompt_scorer
+        zero_shot = [] if scorer is None else spot_events(windows, dict(enumerate(scorer.prompts)),
+                                                          key="prompt_probabilities")
         top = sorted(spotted, key=lambda e: -e["confidence"])[:3]
         events = [e for e in spotted if e["confidence"] >= EVENT_THRESHOLD]
         commentary = None
@@ -475,7 +486,9 @@ class _Run:
         atomic_write_json(out / "results_spotting.json",
                           results_spotting(spotted, half=half, url=str(source or "demo")))
         atomic_write_json(out / "events.json", {"events": spotted, "reported": events, "windows": windows,
-                                                 "labels": [labels[i] for i in range(len(labels))]}, indent=None)
+                                                 "labels": [labels[i] for i in range(len(labels))],
+                                                 "prompts": None if scorer is None else scorer.prompts,
+                                                 "zero_shot": zero_shot}, indent=None)
         for name in ("overlay", "minimap"):
             parts = [store.path(i, f"{name}.mp4") for i in store.committed()]
             concatenate_videos(parts, out / f"{name}.mp4")
@@ -492,6 +505,7 @@ class _Run:
             "game_state_file": f"{clip_name}.json", "tracking_file": f"{mot_name}.txt",
             "frames_calibrated": calibrated, "shots": shots, "events": events, "top_events": top,
             "spotting_windows": len(windows), "commentary": commentary,
+            "zero_shot_top": sorted(zero_shot, key=lambda e: -e["confidence"])[:3] if scorer is not None else None,
             "model_frames_per_second": frames / max(model_seconds, 1e-9),
             "total_frames_per_second": frames / max(elapsed, 1e-9),
             "stage_seconds": {k: round(v, 3) for k, v in last_state["stage_seconds"].items()},
@@ -592,6 +606,35 @@ def load_tracking_model_for(model, tracking_model: str | None):
                          "detection heads differ); train it from this model: soccermaster train-tracking "
                          "--init-from <model>.")
     return motip
+
+
+def _prompt_scorer(model, model_name: str | None, prompts: list[str] | None):
+    """The zero-shot prompt scorer of the run (see :func:`analyze`'s `prompts`), or ``None``: a model without a text
+    tower scores none (asking for prompts then is an error), and one whose folder lacks the tokenizer is told once."""
+    from .zero_shot import prompt_scorer
+
+    if prompts is not None and not prompts:
+        raise AnalysisError("--prompts: give at least one text.")
+    if getattr(model, "text_model", None) is None:
+        if prompts:
+            raise AnalysisError(f"{model_name or 'the default checkpoint'}: --prompts needs a model with a text tower "
+                                "(trained with `soccermaster train --text-encoder`); this one has none.")
+        return None
+    from transformers import AutoTokenizer
+
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(model_name)
+    except (OSError, ValueError) as error:
+        if prompts:
+            raise AnalysisError(f"{model_name}: no tokenizer for its text tower ({error}); save it beside the model "
+                                "(`soccermaster train --text-encoder` does).") from None
+        print(f"note: {model_name}: the model has a text tower but no tokenizer beside it: no zero-shot prompts.",
+              file=sys.stderr)
+        return None
+    try:
+        return prompt_scorer(model, tokenizer, prompts)
+    except ValueError as error:
+        raise AnalysisError(f"--prompts: {error}") from None
 
 
 def load_analysis_model(model_name: str | None):

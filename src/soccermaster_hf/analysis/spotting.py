@@ -43,7 +43,7 @@ class EventSpotter:
     """
 
     def __init__(self, model, fps: float, window: int = 30, stride: float = 5.0, sampling_fps: float = 1.0,
-                 short_clip: list[int] | None = None):
+                 short_clip: list[int] | None = None, prompt_scorer=None):
         if window < 2:
             raise ValueError(f"the spotting window needs at least 2 frames, got {window}.")
         if not stride > 0 or not math.isfinite(stride):
@@ -52,6 +52,7 @@ class EventSpotter:
         self.short_clip = None if short_clip is None else sorted(set(int(i) for i in short_clip))
         self.buffer: deque[tuple[int, torch.Tensor]] = deque(maxlen=window)
         self.next_end: float | None = None  # the end time (s) of the next window to score
+        self.prompt_scorer = prompt_scorer  # zero-shot prompts (analysis.zero_shot.PromptScorer), or None
 
     def wants(self, index: int) -> bool:
         """Whether frame `index`'s F_spa is needed."""
@@ -86,18 +87,23 @@ class EventSpotter:
             _, pooled = self.model.vision_model.temporal_forward(states)
             logits = self.model(pooler_output=pooled).event_logits.float()
         probabilities = logits.softmax(-1)[0].tolist()
-        return {"start": round(start, 3), "end": round(end, 3), "centre": round((start + end) / 2, 3),
-                "probabilities": [round(p, 6) for p in probabilities]}
+        window = {"start": round(start, 3), "end": round(end, 3), "centre": round((start + end) / 2, 3),
+                  "probabilities": [round(p, 6) for p in probabilities]}
+        if self.prompt_scorer is not None:  # the same F_sem against the prompts' text features
+            window["prompt_probabilities"] = self.prompt_scorer(pooled)
+        return window
 
 
 def spot_events(windows: list[dict], labels: dict[int, str], nms_seconds: float = 10.0,
-                min_score: float = 0.0) -> list[dict]:
-    """Events ``{"label", "time", "confidence"}`` (sorted by time) from window scores: per class, repeatedly take the
-    best-scoring window and drop the windows within `nms_seconds` / 2 of it."""
+                min_score: float = 0.0, key: str = "probabilities") -> list[dict]:
+    """Events ``{"label", "time", "confidence"}`` (sorted by time) from window scores (``window[key]``: the event
+    head's ``probabilities``, or the zero-shot ``prompt_probabilities``): per class, repeatedly take the best-scoring
+    window and drop the windows within `nms_seconds` / 2 of it."""
+    windows = [w for w in windows if key in w]
     if not windows:
         return []
     times = np.array([w["centre"] for w in windows], dtype=float)
-    scores = np.array([w["probabilities"] for w in windows], dtype=float)
+    scores = np.array([w[key] for w in windows], dtype=float)
     events = []
     for cls in range(scores.shape[1]):
         remaining = np.ones(len(times), dtype=bool)

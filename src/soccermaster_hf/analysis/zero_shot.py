@@ -3,13 +3,20 @@
 Uses a model with a text tower (`SoccerMasterModel`, or any class with `get_video_features` / `get_text_features`
 and the alignment scalars): each prompt gets the SigLIP probability `sigmoid(cos * exp(logit_scale) + logit_bias)`,
 as the authors' alignment head is trained (independent per pair, so the scores do not sum to one).
+
+* :func:`rank_prompts` — the prompts ranked for clips of pixels.
+* :class:`PromptScorer` — the prompts' text features computed once, then the probabilities of any F_sem (what
+  ``soccermaster analyze`` scores on every spotting window); :func:`prompt_scorer` builds one for a model folder with a
+  text tower and the tokenizer saved beside it (``soccermaster train --text-encoder`` saves both).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import torch
+from torch import nn
 
 PROMPT_TEMPLATE = "{}"  # the authors align clips with the anonymised commentary itself, not with a templated phrase
 
@@ -44,4 +51,47 @@ def rank_prompts(
     return ranked
 
 
-__all__ = ["PROMPT_TEMPLATE", "rank_prompts"]
+@dataclass
+class PromptScorer:
+    """SigLIP probabilities of fixed prompts for F_sem: `prompts`, their L2-normalised text features `(P, D)` and the
+    alignment scalars (`logit_scale`, applied as ``exp``, and `logit_bias`)."""
+
+    prompts: list[str]
+    text_features: torch.Tensor
+    logit_scale: float
+    logit_bias: float
+
+    @torch.no_grad()
+    def __call__(self, pooler_output: torch.Tensor) -> list[float]:
+        """Probabilities of the prompts for one clip's F_sem `(1, frames, hidden)` (the video feature is the
+        normalised mean over frames, as the alignment head is trained)."""
+        video = nn.functional.normalize(pooler_output.float().mean(dim=1), dim=-1)
+        logits = video @ self.text_features.t() * float(torch.tensor(self.logit_scale).exp()) + self.logit_bias
+        return [round(p, 6) for p in logits.sigmoid()[0].tolist()]
+
+
+@torch.no_grad()
+def prompt_scorer(model, tokenizer, prompts: Sequence[str] | None = None, template: str = PROMPT_TEMPLATE,
+                  max_length: int = 64) -> PromptScorer:
+    """A :class:`PromptScorer` for `model` (its `text_model` and alignment scalars) and `tokenizer`; `prompts`
+    default to the model's event keywords. Raises `ValueError` when the model has no text tower or no prompt is
+    given."""
+    from ..modeling.modeling_soccermaster_video import encode_texts
+
+    if getattr(model, "text_model", None) is None:
+        raise ValueError("zero-shot prompts need a model with a text tower (`soccermaster train --text-encoder`).")
+    if prompts is None:
+        labels = model.config.event_config.id2label
+        prompts = [labels[index] for index in sorted(labels)]
+    prompts = [str(prompt) for prompt in prompts]
+    if not prompts or not all(prompt.strip() for prompt in prompts):
+        raise ValueError("zero-shot prompts must be non-empty texts.")
+    tokens = tokenizer([template.format(prompt) for prompt in prompts], padding="max_length", max_length=max_length,
+                       truncation=True, return_tensors="pt")
+    device = next(model.text_model.parameters()).device
+    features = encode_texts(model, tokens["input_ids"].to(device), tokens.get("attention_mask").to(device)
+                            if tokens.get("attention_mask") is not None else None, None)
+    return PromptScorer(prompts, features.float().cpu(), float(model.logit_scale), float(model.logit_bias))
+
+
+__all__ = ["PROMPT_TEMPLATE", "PromptScorer", "prompt_scorer", "rank_prompts"]

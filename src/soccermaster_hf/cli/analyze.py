@@ -72,6 +72,9 @@ def run(args: argparse.Namespace) -> int:
         ("frames with a camera", f"{summary['frames_calibrated']} / {summary['frames']} (plausible cameras only)"),
         ("events", f"{len(summary['events'])} spotted in {summary['spotting_windows']} windows"
                    + (f"; best: {events}" if events else " (a single image has none)")),
+        *([("zero-shot prompts", ", ".join(f"{e['label']} at {e['time']:.0f} s ({e['confidence']:.2f})"
+                                           for e in summary["zero_shot_top"]) or "no window")]
+          if summary.get("zero_shot_top") is not None else []),
         *([("commentary", summary["commentary"])] if summary.get("commentary") is not None else []),
         ("speed", f"{summary['model_frames_per_second']:.1f} frames/s (model), "
                   f"{summary['total_frames_per_second']:.1f} frames/s (end to end)"),

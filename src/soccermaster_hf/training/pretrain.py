@@ -593,7 +593,9 @@ def train(args: TrainingArguments) -> Path:
     progress.close()
     final = output_dir / "final"
     if accelerator.is_main_process:
-        save_pretrained_atomic(unwrapped.eval(), final, command="train")
+        # the text tower's tokenizer beside the model: `analyze` scores zero-shot prompts with it
+        save_pretrained_atomic(unwrapped.eval(), final, command="train",
+                               extra=[tokenizer] if tokenizer is not None and not args.lora_rank else [])
         data_summary = "; ".join(report.summary() for report in reports)
         if args.lora_rank:  # the adapter only, with a card naming its base model
             from .lora import write_adapter_card

@@ -367,8 +367,9 @@ def _folder_command(folder: Path, command: str | None) -> str:
 
 def save_pretrained_atomic(model: Any, output_dir: str | os.PathLike, *, command: str | None = None,
                            overwrite: bool = False, sources: Iterable[str | os.PathLike | None] = (),
-                           **save_kwargs: Any) -> Path:
-    """``model.save_pretrained`` into a staging folder, then each file moved into `output_dir` atomically.
+                           extra: Iterable[Any] = (), **save_kwargs: Any) -> Path:
+    """``model.save_pretrained`` into a staging folder, then each file moved into `output_dir` atomically. `extra`:
+    more objects saved into the same folder in the same step (e.g. the tokenizer of the model's text tower).
 
     `output_dir` is checked with :func:`prepare_output_dir` first (so a non-empty folder that the package did not write,
     or with `command`, that this command did not write, is refused unless `overwrite`), and files that a previous save listed but this one does not write (e.g. old shards) are removed;
@@ -378,6 +379,8 @@ def save_pretrained_atomic(model: Any, output_dir: str | os.PathLike, *, command
     prepare_output_dir(target, command, overwrite=overwrite, sources=sources, create=False)
     with staged_folder(target, _folder_command(target, command)) as staging:
         model.save_pretrained(staging, **save_kwargs)
+        for item in extra:
+            item.save_pretrained(staging)
     return target
 
 
