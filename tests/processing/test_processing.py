@@ -71,6 +71,10 @@ def test_colour_formats():
     assert red[0].mean() > 0.99 and red[1].mean() < -0.99
     bgr = rgb[..., ::-1].copy()
     torch.testing.assert_close(processor(bgr, channel_order="bgr", return_tensors="pt")["pixel_values"][0], red)
+    # views with negative strides (the usual `frame[..., ::-1]` of an OpenCV frame, a flipped image) are accepted
+    torch.testing.assert_close(processor(bgr[..., ::-1], return_tensors="pt")["pixel_values"][0], red)
+    flipped = processor([rgb[::-1, ::-1]], return_tensors="pt")["pixel_values"][0]
+    torch.testing.assert_close(flipped, red)
     rgba = Image.fromarray(np.concatenate([rgb, np.full((20, 30, 1), 255, np.uint8)], -1), "RGBA")
     torch.testing.assert_close(processor(rgba, return_tensors="pt")["pixel_values"][0], red)
     gray = processor(np.full((20, 30), 255, np.uint8), return_tensors="pt")["pixel_values"][0]
@@ -78,6 +82,16 @@ def test_colour_formats():
     assert processor(Image.new("L", (30, 20)), return_tensors="pt")["pixel_values"].shape == (1, 3, 16, 16)
     with pytest.raises(ValueError):
         processor(np.zeros((2, 20, 30, 3), np.uint8)[None], return_tensors="pt")
+
+
+def test_video_clips_with_negative_strides():
+    processor = SoccerMasterVideoProcessor(size={"height": 16, "width": 16}, num_frames=2)
+    clip = np.random.default_rng(0).integers(0, 255, (4, 20, 30, 3), dtype=np.uint8)
+    reversed_channels = clip[..., ::-1]
+    expected = processor(np.ascontiguousarray(reversed_channels), return_tensors="pt")
+    actual = processor(reversed_channels, return_tensors="pt")
+    key = next(iter(expected.keys()))
+    torch.testing.assert_close(actual[key], expected[key])
 
 
 def test_letterbox_and_mapping_back():

@@ -191,6 +191,8 @@ class SoccerMasterImageProcessor(TorchvisionBackend):
             image = image[..., 0]
         if isinstance(image, np.ndarray) and image.dtype == np.bool_:
             image = image.astype(np.uint8) * 255
+        if isinstance(image, np.ndarray) and any(stride < 0 for stride in image.strides):
+            image = np.ascontiguousarray(image)  # e.g. `frame[..., ::-1]` (BGR -> RGB): torch refuses negative strides
         if isinstance(image, (np.ndarray, torch.Tensor)) and image.ndim not in (2, 3):
             raise ValueError(
                 f"Expected an image of shape (height, width), (height, width, channels) or (channels, height, width); "

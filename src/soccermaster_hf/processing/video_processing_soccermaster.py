@@ -364,7 +364,8 @@ class SoccerMasterVideoProcessor(BaseVideoProcessor):
                 clip = np.stack([np.asarray(frame.convert("RGB")) for frame in clip])
             else:
                 clip = np.stack([np.asarray(frame) for frame in clip])
-        tensor = torch.as_tensor(np.asarray(clip)) if isinstance(clip, np.ndarray) else clip
+        # np.ascontiguousarray: views with negative strides (`clip[..., ::-1]`, BGR -> RGB) are copied, not refused
+        tensor = torch.as_tensor(np.ascontiguousarray(clip)) if isinstance(clip, np.ndarray) else clip
         if tensor.ndim != 4:
             raise ValueError(f"A clip must have 4 dimensions (frames, ...), got shape {tuple(tensor.shape)}.")
         if tensor.shape[0] == 0:
