@@ -42,9 +42,10 @@ class AnalyzeArguments:
     tracker: str = _arg("bytetrack", "Tracker: ByteTrack (the `trackers` library), the MOTIP ID decoder (needs "
                                      "--tracking-model) or the Hungarian IoU + cosine baseline.",
                         choices=["bytetrack", "motip", "hungarian"])
-    link_tracklets: bool = _arg(True, "Join the tracker's tracklets across the gaps it cannot bridge (players out of "
-                                      "view, missed detections) by pitch position, kit colour and role, before the "
-                                      "tracklet vote (--no-link-tracklets: the tracker's ids as they are).")
+    link_tracklets: bool = _arg(True, "Join the tracker's tracklets across the gaps it cannot bridge (missed or "
+                                      "sliding detections, players out of view) by pitch position, kit colour, role "
+                                      "and team, before the tracklet vote (--no-link-tracklets: the tracker's ids as "
+                                      "they are).")
     prompts: list[str] | None = _arg(None, "Zero-shot event prompts scored on every spotting window by the model's "
                                            "video-text alignment (events.json 'zero_shot'); needs a model with a text "
                                            "tower and its tokenizer (`soccermaster train --text-encoder`), which "

@@ -12,6 +12,7 @@ as the authors' alignment head is trained (independent per pair, so the scores d
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -19,6 +20,23 @@ import torch
 from torch import nn
 
 PROMPT_TEMPLATE = "{}"  # the authors align clips with the anonymised commentary itself, not with a templated phrase
+
+
+def _event_keywords(model) -> list[str]:
+    labels = model.config.event_config.id2label
+    return [labels[index] for index in sorted(labels)]
+
+
+def _text_features(model, tokenizer, prompts: Sequence[str], template: str, max_length: int) -> torch.Tensor:
+    """L2-normalised text features `(P, D)` of the templated prompts, padded to `max_length` tokens as the authors'
+    SigLIP2 text tower expects (`model.text_model`'s pooled output)."""
+    from ..modeling.modeling_soccermaster_video import encode_texts
+
+    tokens = tokenizer([template.format(prompt) for prompt in prompts], padding="max_length", max_length=max_length,
+                       truncation=True, return_tensors="pt")
+    device = next(model.text_model.parameters()).device
+    mask = tokens.get("attention_mask")
+    return encode_texts(model, tokens["input_ids"].to(device), None if mask is None else mask.to(device), None)
 
 
 @torch.no_grad()
@@ -35,14 +53,11 @@ def rank_prompts(
     (`config.event_config.id2label`); `template` formats each (e.g. "a soccer clip of a {}"). Captions are padded to
     `max_length` tokens as the authors' SigLIP2 text tower expects."""
     if prompts is None:
-        labels = model.config.event_config.id2label
-        prompts = [labels[index] for index in sorted(labels)]
+        prompts = _event_keywords(model)
     if not prompts:
         raise ValueError("rank_prompts needs at least one prompt.")
-    texts = [template.format(prompt) for prompt in prompts]
-    tokens = tokenizer(texts, padding="max_length", max_length=max_length, truncation=True, return_tensors="pt")
     video = model.get_video_features(pixel_values)
-    text = model.get_text_features(tokens["input_ids"], tokens.get("attention_mask"))
+    text = _text_features(model, tokenizer, prompts, template, max_length)
     probabilities = model.alignment_logits(video, text).sigmoid()
     ranked = []
     for row in probabilities:
@@ -66,7 +81,7 @@ class PromptScorer:
         """Probabilities of the prompts for one clip's F_sem `(1, frames, hidden)` (the video feature is the
         normalised mean over frames, as the alignment head is trained)."""
         video = nn.functional.normalize(pooler_output.float().mean(dim=1), dim=-1)
-        logits = video @ self.text_features.t() * float(torch.tensor(self.logit_scale).exp()) + self.logit_bias
+        logits = video @ self.text_features.t() * math.exp(self.logit_scale) + self.logit_bias
         return [round(p, 6) for p in logits.sigmoid()[0].tolist()]
 
 
@@ -76,21 +91,12 @@ def prompt_scorer(model, tokenizer, prompts: Sequence[str] | None = None, templa
     """A :class:`PromptScorer` for `model` (its `text_model` and alignment scalars) and `tokenizer`; `prompts`
     default to the model's event keywords. Raises `ValueError` when the model has no text tower or no prompt is
     given."""
-    from ..modeling.modeling_soccermaster_video import encode_texts
-
     if getattr(model, "text_model", None) is None:
         raise ValueError("zero-shot prompts need a model with a text tower (`soccermaster train --text-encoder`).")
-    if prompts is None:
-        labels = model.config.event_config.id2label
-        prompts = [labels[index] for index in sorted(labels)]
-    prompts = [str(prompt) for prompt in prompts]
+    prompts = [str(prompt) for prompt in (_event_keywords(model) if prompts is None else prompts)]
     if not prompts or not all(prompt.strip() for prompt in prompts):
         raise ValueError("zero-shot prompts must be non-empty texts.")
-    tokens = tokenizer([template.format(prompt) for prompt in prompts], padding="max_length", max_length=max_length,
-                       truncation=True, return_tensors="pt")
-    device = next(model.text_model.parameters()).device
-    features = encode_texts(model, tokens["input_ids"].to(device), tokens.get("attention_mask").to(device)
-                            if tokens.get("attention_mask") is not None else None, None)
+    features = _text_features(model, tokenizer, prompts, template, max_length)
     return PromptScorer(prompts, features.float().cpu(), float(model.logit_scale), float(model.logit_bias))
 
 

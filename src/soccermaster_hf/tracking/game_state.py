@@ -80,7 +80,6 @@ class TrackSummary:
     last_frame: int | None = None
     first_box: np.ndarray | None = None
     last_box: np.ndarray | None = None
-    height_sum: float = 0.0
     head: list = field(default_factory=list)
     tail: deque = field(default_factory=lambda: deque(maxlen=END_POINTS))
     first_role: str | None = None
@@ -102,7 +101,6 @@ class TrackSummary:
             self.first_role = detection.role
             self.first_frame, self.first_box = frame_index, np.asarray(detection.box, float)
         self.last_frame, self.last_box = frame_index, np.asarray(detection.box, float)
-        self.height_sum += float(detection.box[3] - detection.box[1])
         self.count += 1
         self.roles[detection.role] += detection.role_score
         if detection.jersey is not None:
@@ -134,7 +132,7 @@ class TrackSummary:
             return later
         out = TrackSummary(count=self.count + later.count, first_role=self.first_role,
                            first_frame=self.first_frame, last_frame=later.last_frame, first_box=self.first_box,
-                           last_box=later.last_box, height_sum=self.height_sum + later.height_sum,
+                           last_box=later.last_box,
                            head=(self.head + later.head)[:END_POINTS],
                            colour_count=self.colour_count + later.colour_count,
                            embedding_count=self.embedding_count + later.embedding_count,
@@ -158,11 +156,6 @@ class TrackSummary:
             return None
         frame = points[0][0] if end == "head" else points[-1][0]
         return frame, np.median(np.stack([p for _, p in points]), axis=0)
-
-    @property
-    def mean_height(self) -> float:
-        """Mean box height (pixels)."""
-        return self.height_sum / self.count if self.count else 0.0
 
     @property
     def role(self):
