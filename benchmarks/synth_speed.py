@@ -33,7 +33,7 @@ def main() -> None:
     width, height = (int(v) for v in args.size.split("x"))
 
     print("tracking source       first load (s)   cached load (s)   frames @25fps   tracked people / frame")
-    for source in ("skillcorner", "metrica", "procedural"):
+    for source in ("skillcorner", "metrica", "procedural", "scripted"):  # scripted: simulated, not cached
         with tempfile.TemporaryDirectory() as cache:
             os.environ["SOCCERMASTER_CACHE"] = cache
             start = time.perf_counter()

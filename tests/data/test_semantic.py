@@ -41,6 +41,24 @@ def test_reader_and_inputs(synth, tmp_path):
         SemanticClips(tmp_path / "nothing")
 
 
+def test_caption_clips_listed_elsewhere_with_absolute_video_paths(synth, tmp_path):
+    """A classification JSON written outside the videos' folder (e.g. a benchmark's split file) lists them by absolute
+    path: train-commentary reads it (it raised a ValueError traceback from Path.relative_to)."""
+    from soccermaster_hf.training.commentary import CommentaryTrainingArguments, load_caption_clips
+
+    records = json.loads((synth / "events" / "classification.json").read_text())
+    listed = [{**record, "video": str(synth / record["video"])} for record in records]
+    split = tmp_path / "benchmark" / "splits" / "train.json"  # its root (grandparent) does not hold the videos
+    split.parent.mkdir(parents=True)
+    split.write_text(json.dumps(listed))
+    arguments = CommentaryTrainingArguments(train_data=[str(split)], output_dir=str(tmp_path / "o"),
+                                            text_model="unused", semantic_frames=4)
+    clips = load_caption_clips(arguments.train_data, arguments)
+    assert [c["metadata"]["video"] for c in clips] == [r["video"] for r in listed if r["comments_text_anonymized"]]
+    relative = load_caption_clips([str(synth)], arguments)
+    assert [c["metadata"]["video"] for c in relative] == [r["video"] for r in records if r["comments_text_anonymized"]]
+
+
 def test_odd_sizes_are_made_even(tmp_path):
     import numpy as np
 

@@ -36,7 +36,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=non_negative_int, default=0, help="Seed: same seed, same bytes.")
     parser.add_argument("--tracking", default="skillcorner",
                         help="skillcorner (default, real broadcast tracking shipped in kloppy), metrica, procedural, "
-                             "or a .npz of trajectories.")
+                             "scripted (a 90-minute match of scripted set pieces per --seed: ~280 events), or a .npz "
+                             "of trajectories.")
     parser.add_argument("--size", type=_size, default=(960, 540), help="Frame size WIDTHxHEIGHT (default 960x540).")
     parser.add_argument("--split", default="train", choices=["train", "valid", "test", "challenge"],
                         help="Split digit used in SoccerNet image ids.")

@@ -8,6 +8,8 @@ Sources:
 * ``"metrica"``: Metrica Sports' EPTS sample (``epts_metrica_*``) shipped with kloppy.
 * a path to a ``.npz`` written by :func:`save_trajectories`, or any kloppy ``TrackingDataset`` object.
 * ``"procedural"``: a fallback that needs nothing: two 4-4-2 formations drifting with smooth random motion.
+* ``"scripted"``: a 90-minute match of procedural play and scripted set pieces (throw-ins, corners, goal kicks, shots,
+  goals, kick-offs), about 280 derived events per seed (:mod:`soccermaster_hf.synth.scripted`).
 
 Everything is converted to SoccerNet's pitch frame (origin at the centre spot, x along the length, y towards the
 main camera's side, metres) and resampled to the clip frame rate by linear interpolation over gaps shorter than
@@ -216,6 +218,10 @@ def load_tracking(source: str = "skillcorner", fps: float = 25.0, use_cache: boo
     """Trajectories from `source` (see the module docstring), resampled to `fps`, cached on disk."""
     if source == "procedural":
         return procedural_trajectories(fps=fps, seed=seed)
+    if source == "scripted":
+        from .scripted import scripted_match
+
+        return scripted_match(fps=fps, seed=seed)
     path = Path(source)
     if path.suffix == ".npz":
         if not path.is_file():
@@ -224,7 +230,8 @@ def load_tracking(source: str = "skillcorner", fps: float = 25.0, use_cache: boo
         return trajectories if abs(trajectories.fps - fps) < 1e-3 else trajectories.resample(fps)
     loaders = {"skillcorner": load_skillcorner, "metrica": load_metrica}
     if source not in loaders:
-        raise ValueError(f"Unknown tracking source {source!r}: use 'skillcorner', 'metrica', 'procedural' or a .npz.")
+        raise ValueError(f"Unknown tracking source {source!r}: use 'skillcorner', 'metrica', 'procedural', "
+                         "'scripted' or a .npz.")
     key = hashlib.sha1(f"{source}-{fps}-v1".encode()).hexdigest()[:12]
     cached = cache_dir() / f"{source}-{key}.npz"
     if use_cache and cached.is_file():

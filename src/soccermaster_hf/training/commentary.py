@@ -174,8 +174,9 @@ def load_caption_clips(sources: list[str], args: CommentaryTrainingArguments) ->
             sample = dataset[index]
             if sample["label"] < 0:
                 continue
-            clips.append({"caption": record["text"], "frames": sample["frames"],
-                          "metadata": {"video": str(Path(record["video"]).relative_to(dataset.root))}})
+            video = Path(record["video"])  # as listed: relative to the set's root, or absolute anywhere
+            video = video.relative_to(dataset.root) if video.is_relative_to(dataset.root) else video
+            clips.append({"caption": record["text"], "frames": sample["frames"], "metadata": {"video": str(video)}})
     if not clips:
         raise ValueError(f"{', '.join(sources)}: no captioned clip could be read.")
     return clips
