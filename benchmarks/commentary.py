@@ -12,8 +12,10 @@ matches and scores a third:
         --tracking scripted; done
     python benchmarks/commentary.py synth scripted-0 runs/commentary --extra-train scripted-1 --heldout scripted-2
 
-``python benchmarks/commentary.py retrieval`` — zero-shot event recognition from text prompts: video-to-text top-1
-within candidate batches of 48 (the paper's protocol) and keyword ranking through `rank_event_prompts`.
+``python benchmarks/commentary.py retrieval --model CKPT --data SYNTH_DIR`` — video-to-text retrieval top-1 within
+candidate batches of 48 (the paper's protocol) and zero-shot keyword accuracy (`soccermaster_hf.evaluation.retrieval`)
+of a checkpoint with a text tower (`soccermaster train --text-encoder`, which saves its tokenizer beside it) on the
+1-fps clips of a folder (`events/classification.json`).
 """
 
 from __future__ import annotations
@@ -117,6 +119,23 @@ def synth(args: argparse.Namespace) -> int:
     return 0
 
 
+def retrieval(args: argparse.Namespace) -> int:
+    from transformers import AutoTokenizer
+
+    from soccermaster_hf.analysis.pipeline import load_analysis_model
+    from soccermaster_hf.data.semantic import SemanticClips
+    from soccermaster_hf.evaluation.retrieval import score_retrieval
+
+    model, _ = load_analysis_model(args.model)
+    tokenizer = AutoTokenizer.from_pretrained(args.model)
+    dataset = SemanticClips(args.data, num_frames=args.frames)
+    start = time.perf_counter()
+    scores = score_retrieval(model.eval(), tokenizer, dataset, batch_size=args.batch_size, progress=True)
+    print(json.dumps({"seconds": round(time.perf_counter() - start, 1), "model": args.model, "data": args.data,
+                      "reader": dataset.report.summary(), **scores.to_dict()}, indent=1))
+    return 0
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -133,8 +152,13 @@ def main(argv=None) -> int:
                         "--time-range 0:T) or other scripted matches (--tracking scripted --seed S).")
     s.add_argument("--heldout", default=None, metavar="SYNTH_DIR",
                    help="Score every clip of this folder (another match) instead of SYNTH_DIR's last quarter.")
+    r = commands.add_parser("retrieval", help="Top-1 retrieval in batches of 48 and zero-shot keyword accuracy.")
+    r.add_argument("--model", required=True, help="Checkpoint folder with a text tower and its tokenizer.")
+    r.add_argument("--data", required=True, help="Folder (or classification JSON) of captioned 1-fps clips.")
+    r.add_argument("--frames", type=int, default=8)
+    r.add_argument("--batch-size", type=int, default=48)
     args = parser.parse_args(argv)
-    return {"synth": synth}[args.command](args)
+    return {"synth": synth, "retrieval": retrieval}[args.command](args)
 
 
 if __name__ == "__main__":

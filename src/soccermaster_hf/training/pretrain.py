@@ -410,6 +410,14 @@ def attach_text_encoder(model, name_or_path: str):
             raise ValueError(f"{name_or_path}: the text tower's weights do not match its config ({missing[:5]} ...).")
     finally:
         hf_logging.set_verbosity(verbosity)
+    with torch.no_grad():  # SigLIP alignment compares the two embeddings directly: they need one width
+        outputs = tower(input_ids=torch.zeros(1, 2, dtype=torch.long))
+    pooled = getattr(outputs, "pooler_output", None)
+    width = int((pooled if pooled is not None else outputs.last_hidden_state[:, 0]).shape[-1])
+    if width != model.config.vision_config.hidden_size:
+        raise ValueError(f"{name_or_path}: the text tower's embeddings are {width} wide and the backbone's "
+                         f"{model.config.vision_config.hidden_size}; SigLIP alignment compares them directly, so pick a "
+                         "tower of the backbone's width (SigLIP2-L's text tower for the authors' backbone).")
     model.config.text_encoder_config = tower.config
     model.text_model = tower
     if model.config.freeze_text_encoder:
