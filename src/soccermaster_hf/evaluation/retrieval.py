@@ -97,11 +97,8 @@ def score_retrieval(model, tokenizer, dataset, batch_size: int = PAPER_BATCH_SIZ
         best = similarity.argmax(dim=1).tolist()
         same += sum(batch_texts[j] == batch_texts[i] for i, j in enumerate(best)) / size_used
     scorer = prompt_scorer(model, tokenizer, max_length=max_length)
-    keyword_hits = 0
-    for row, sample in zip(pooled, samples):
-        probabilities = scorer(row[None])
-        keyword_hits += scorer.prompts[max(range(len(probabilities)), key=probabilities.__getitem__)] == \
-            dataset.labels[sample["label"]]
+    best_keyword = (video @ scorer.text_features.t()).argmax(dim=1).tolist()  # same order as the SigLIP probabilities
+    keyword_hits = sum(scorer.prompts[k] == dataset.labels[sample["label"]] for k, sample in zip(best_keyword, samples))
     labels = Counter(sample["label"] for sample in samples)
     return RetrievalScores(num_clips=len(samples), num_batches=batches, batch_size=size_used, top1=top1 / batches,
                            top5=top5 / batches, top1_same_text=same / batches, chance_top1=1.0 / size_used,

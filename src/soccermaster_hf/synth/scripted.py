@@ -31,7 +31,8 @@ HALF_LENGTH, HALF_WIDTH = 52.5, 34.0
 FORMATION = np.array([[-50.0, 0], [-35, -20], [-35, -7], [-35, 7], [-35, 20], [-15, -22], [-15, -7], [-15, 7],
                       [-15, 22], [-3, -8], [-3, 8]])
 REFEREE = 22
-OUTFIELD = np.array([i not in (0, 11) for i in range(23)], dtype=float)  # the goalkeepers do not wander
+GOALKEEPERS = (0, 11)  # home's, away's
+OUTFIELD = np.array([i not in GOALKEEPERS for i in range(23)], dtype=float)  # the goalkeepers do not wander
 PLAYER_SPEED, ACTOR_SPEED = 5.0, 8.0  # m/s towards the shape / towards the ball or a set-piece spot
 
 
@@ -73,8 +74,8 @@ class _Script:
         if not kickoff:
             shift = np.array([np.clip(ball[0] * 0.5, -18, 18), ball[1] * 0.35])
             targets[:22] += shift
-            targets[[0, 11], 1] = np.clip(ball[1] * 0.15, -3, 3)  # goalkeepers stay on their line
-            targets[[0, 11], 0] = home[0, 0], away[0, 0]
+            targets[list(GOALKEEPERS), 1] = np.clip(ball[1] * 0.15, -3, 3)  # goalkeepers stay on their line
+            targets[list(GOALKEEPERS), 0] = home[0, 0], away[0, 0]
             targets[REFEREE] = np.clip(ball + [-8.0, -10.0 * np.sign(ball[1] or 1)], [-45, -30], [45, 30])
         else:
             targets[:22, 0] = np.sign(targets[:22, 0]) * np.maximum(np.abs(targets[:22, 0]), 2.0)
@@ -98,9 +99,9 @@ class _Script:
     def travel(self, end, speed: float) -> int:
         return max(1, int(round(np.linalg.norm(np.asarray(end) - self.ball) / speed * self.fps)))
 
-    def team_mates(self, person: int) -> np.ndarray:
-        team = self.teams[person]
-        return np.array([p for p in range(22) if self.teams[p] == team and p != person])
+    def outfield(self, team: int, *, exclude: int = -1) -> np.ndarray:
+        """The outfield players of `team` (everybody but its goalkeeper), without `exclude`."""
+        return np.array([p for p in range(22) if self.teams[p] == team and p not in GOALKEEPERS and p != exclude])
 
     def expected(self, person: int) -> np.ndarray:
         """Roughly where `person` will be at the current cursor (the shape around the ball)."""
@@ -124,11 +125,8 @@ class _Script:
             dribble = self.ball + [sign * self.rng.uniform(1, 6), self.rng.uniform(-3, 3)]
             dribble = np.clip(dribble, [-40, -30], [40, 30])
             self.add(self.seconds(1.0, 3.0), dribble, {self.carrier: None})
-            if self.rng.random() < 0.2:  # intercepted
-                candidates = np.array([p for p in range(22) if self.teams[p] != team and p not in (0, 11)])
-            else:
-                candidates = self.team_mates(self.carrier)
-                candidates = candidates[(candidates != 0) & (candidates != 11)]
+            intercepted = self.rng.random() < 0.2
+            candidates = self.outfield(1 - team) if intercepted else self.outfield(team, exclude=self.carrier)
             spots = np.array([self.expected(p) for p in candidates])
             distance = np.linalg.norm(spots - self.ball, axis=1)
             usable = np.flatnonzero((distance > 8) & (distance < 25))
@@ -138,9 +136,9 @@ class _Script:
             self.carrier = receiver
 
     def nearest(self, point: np.ndarray, team: int) -> int:
-        spots = self.shape(self.cursor, point)
-        people = [p for p in range(22) if self.teams[p] == team and p not in (0, 11)]
-        return int(people[int(np.argmin(np.linalg.norm(spots[people] - point, axis=1)))])
+        people = self.outfield(team)
+        spots = self.shape(self.cursor, point)[people]
+        return int(people[int(np.argmin(np.linalg.norm(spots - point, axis=1)))])
 
     def throw_in(self) -> None:
         side = self.rng.choice([-1.0, 1.0])
@@ -161,7 +159,7 @@ class _Script:
 
     def goal_kick(self, defending: int) -> None:
         sign = -self.attack_sign(defending, self.cursor)  # the goal `defending` defends
-        keeper = 0 if defending == 0 else 11
+        keeper = GOALKEEPERS[defending]
         spot = np.array([sign * 48.5, self.rng.uniform(-5, 5)])
         self.place(spot)
         self.add(self.seconds(2.0, 4.0), spot, {keeper: spot})
@@ -201,7 +199,7 @@ class _Script:
         spot = np.array([sign * (HALF_LENGTH - distance * np.cos(angle)), distance * np.sin(angle)])
         self.add(self.travel(spot, 4.0), spot, {self.carrier: None})  # dribble into range
         outcome = self.rng.choice(["saved", "wide", "goal"], p=[0.45, 0.35, 0.2])
-        keeper = 0 if defending == 0 else 11
+        keeper = GOALKEEPERS[defending]
         speed = self.rng.uniform(22, 30)
         if outcome == "saved":
             end = np.array([sign * 51.5, self.rng.uniform(-2.5, 2.5)])

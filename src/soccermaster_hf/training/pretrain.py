@@ -27,6 +27,7 @@ import math
 import re
 from dataclasses import MISSING, asdict, dataclass, field, fields
 from pathlib import Path
+from types import SimpleNamespace
 
 import torch
 
@@ -391,7 +392,7 @@ def attach_text_encoder(model, name_or_path: str):
     from transformers import AutoConfig, AutoModel, AutoTokenizer
     from transformers.utils import logging as hf_logging
 
-    from ..modeling.modeling_soccermaster_video import build_text_encoder
+    from ..modeling.modeling_soccermaster_video import build_text_encoder, encode_texts
 
     config = AutoConfig.from_pretrained(name_or_path)
     text_config = getattr(config, "text_config", None) if hasattr(config, "vision_config") else config
@@ -411,9 +412,8 @@ def attach_text_encoder(model, name_or_path: str):
     finally:
         hf_logging.set_verbosity(verbosity)
     with torch.no_grad():  # SigLIP alignment compares the two embeddings directly: they need one width
-        outputs = tower(input_ids=torch.zeros(1, 2, dtype=torch.long))
-    pooled = getattr(outputs, "pooler_output", None)
-    width = int((pooled if pooled is not None else outputs.last_hidden_state[:, 0]).shape[-1])
+        width = encode_texts(SimpleNamespace(text_model=tower), torch.zeros(1, 2, dtype=torch.long), None,
+                             None).shape[-1]
     if width != model.config.vision_config.hidden_size:
         raise ValueError(f"{name_or_path}: the text tower's embeddings are {width} wide and the backbone's "
                          f"{model.config.vision_config.hidden_size}; SigLIP alignment compares them directly, so pick a "
