@@ -218,3 +218,20 @@ def test_streaming_records_read_in_batches_give_the_rows_one_by_one(built, monke
         records.load_state_dict({**records.state_dict(), "epoch": 0, "position": 0, "row": 1, "seen": 1,
                                  "cursor": 1})
         assert records.next()[0] == rows[1]  # a resume inside a shard skips exactly the rows before it
+
+
+def test_train_commentary_reads_built_semantic_records_like_the_raw_folder(synth_dir, built, tmp_path):
+    """`train-commentary` takes a built dataset (the datasets issue's records) as well as the raw folder: the same
+    captions and frames."""
+    from soccermaster_hf.training.commentary import CommentaryTrainingArguments, load_caption_clips
+
+    arguments = CommentaryTrainingArguments(train_data=[str(built["synth"])], output_dir=str(tmp_path / "o"),
+                                            text_model="unused", semantic_frames=4)
+    from_built = load_caption_clips([str(built["synth"])], arguments)
+    from_raw = load_caption_clips([str(synth_dir)], arguments)
+    assert [c["caption"] for c in from_built] == [c["caption"] for c in from_raw] and from_built
+    for a, b in zip(from_built, from_raw):
+        assert a["frames"].shape == b["frames"].shape
+        assert (a["frames"] - b["frames"]).abs().mean() < 0.05  # the same clips (the synth build re-encodes video)
+        assert a["metadata"]["record_id"]
+

@@ -7,8 +7,9 @@ once per clip and cached) or open; the video Q-Former, the frame positions and t
 (lr 1e-4, weight decay 1e-4), linear warm-up then cosine decay; bf16 autocast optional.
 
 Data: UniSoccer / MatchTime-style classification JSON of clips (`{"video", "caption", "comments_text_anonymized"}`;
-a SoccerSynth folder's `events/classification.json`, `soccermaster synth --semantic-clips N`), decoded at 1 fps; or
-MatchTime's own layout (`Labels-caption.json` per game + per-half feature files `<league>/<game>/<half>_*.npy`,
+a SoccerSynth folder's `events/classification.json`, `soccermaster synth --semantic-clips N`), decoded at 1 fps; the
+semantic records of a built dataset (`soccermaster dataset build --format unisoccer|matchtime|synth`, a folder or a
+Hub id; `--media-root` where its videos live); or MatchTime's own layout (`Labels-caption.json` per game + per-half feature files `<league>/<game>/<half>_*.npy`,
 `--features-root`), whose ±15 s windows of precomputed features replace the backbone.
 
 The loop is `training/pretrain.py`'s (its sampler, checkpoint discovery and training-state files are imported, not
@@ -53,8 +54,9 @@ META_FILE = "commentary.json"
 class CommentaryTrainingArguments:
     """Settings of :func:`train_commentary` (the `soccermaster train-commentary` flags are generated from these)."""
 
-    train_data: list[str] = _arg(help="Classification JSON / SoccerSynth folders of captioned 1-fps clips, or "
-                                      "folders holding MatchTime `Labels-caption.json` files (with --features-root).",
+    train_data: list[str] = _arg(help="Classification JSON / SoccerSynth folders of captioned 1-fps clips, built "
+                                      "datasets (`soccermaster dataset build`), or folders holding MatchTime "
+                                      "`Labels-caption.json` files (with --features-root).",
                                  positional=True)
     output_dir: str = _arg(help="Run folder: checkpoints, metrics.csv, final adapter.", flags=["--output", "-o"])
     text_model: str = _arg(help="Base causal language model (folder or Hub id) with its tokenizer.")
@@ -63,6 +65,8 @@ class CommentaryTrainingArguments:
     preset: str = _arg("tiny", "Backbone configuration without --vision-model.", choices=sorted(PRESETS))
     eval_data: list[str] = _arg(factory=list, help="Held-out clips (same formats): generated and scored after "
                                                    "training, with a constant-caption baseline.")
+    media_root: str | None = _arg(None, "Where the videos of a built dataset (`soccermaster dataset build`) live when it "
+                                        "holds annotations only (NDA sources); default: the dataset folder.")
     features_root: str | None = _arg(None, "MatchTime layout: folder of per-half feature files "
                                            "`<league>/<game>/<half>_*.npy` (replaces the backbone).")
     feature_fps: float = _arg(2.0, "Frames per second of the --features-root files (MatchTime: 2).", minimum=0.0,
@@ -166,17 +170,30 @@ def load_caption_clips(sources: list[str], args: CommentaryTrainingArguments) ->
                               "metadata": {k: record[k] for k in ("league", "game", "half", "timestamp")}})
             continue
         from ..data.semantic import SemanticClips
+        from .pretrain import is_built_dataset
 
-        dataset = SemanticClips(path, num_frames=args.semantic_frames)
+        if is_built_dataset(source):  # `soccermaster dataset build` output (local folder or Hub id): semantic records
+            from ..datasets.collate import open_clips
+
+            dataset = open_clips(source, "semantic", media_root=args.media_root, num_frames=args.semantic_frames)
+
+            def describe(record: dict) -> tuple[str, dict]:
+                return record["caption_anonymized"] or "", {"video": record["video"], "record_id": record["record_id"]}
+        else:
+            dataset = SemanticClips(path, num_frames=args.semantic_frames)
+
+            def describe(record: dict, root: Path = dataset.root) -> tuple[str, dict]:
+                video = Path(record["video"])  # as listed: relative to the set's root, or absolute anywhere
+                video = video.relative_to(root) if video.is_relative_to(root) else video
+                return record["text"], {"video": str(video)}
         for index, record in enumerate(dataset.records):
-            if not record["text"]:
+            text, metadata = describe(record)
+            if not text:
                 continue
             sample = dataset[index]
             if sample["label"] < 0:
                 continue
-            video = Path(record["video"])  # as listed: relative to the set's root, or absolute anywhere
-            video = video.relative_to(dataset.root) if video.is_relative_to(dataset.root) else video
-            clips.append({"caption": record["text"], "frames": sample["frames"], "metadata": {"video": str(video)}})
+            clips.append({"caption": text, "frames": sample["frames"], "metadata": metadata})
     if not clips:
         raise ValueError(f"{', '.join(sources)}: no captioned clip could be read.")
     return clips
