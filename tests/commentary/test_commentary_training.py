@@ -130,8 +130,13 @@ def test_cli_options_and_errors(tmp_path, base_llm, matchtime_data, capsys):
     ann, features = matchtime_data
     code = main(["train-commentary", str(ann), "-o", str(tmp_path / "cli"), "--text-model", str(base_llm),
                  "--features-root", str(features), "--window", "2", "--num-query-tokens", "4",
-                 "--qformer-hidden-size", "32", "--max-steps", "2", "--batch-size", "2", "--no-progress"])
+                 "--qformer-hidden-size", "32", "--max-steps", "2", "--batch-size", "2", "--no-progress",
+                 "--push-to-hub", "me/commentary", "--hub-local-dir", str(tmp_path / "hub")])
     assert code == 0 and "final adapter" in capsys.readouterr().out
+    pushed = tmp_path / "hub" / "me" / "commentary"  # the adapter only, with a card naming the base LLM
+    assert (pushed / HEAD_FILE).is_file() and str(base_llm) in (pushed / "README.md").read_text()
+    assert not any(name.startswith("model") and name.endswith(".safetensors") for name in
+                   (p.name for p in pushed.iterdir()))
     assert main(["train-commentary", str(tmp_path / "missing"), "-o", str(tmp_path / "bad"), "--text-model",
                  str(base_llm), "--features-root", str(features)]) == 1
     assert main(["train-commentary", str(ann), "-o", str(tmp_path / "bad2"), "--text-model", str(base_llm),
