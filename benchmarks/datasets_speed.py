@@ -1,7 +1,8 @@
 """Datasets speed: build throughput (records/s) and streaming read throughput (clips/s decoded to model inputs, 1 and
 2 DataLoader workers) of the 🤗 datasets path against reading the raw folders directly, side by side in one run.
 
-    python benchmarks/datasets_speed.py [--clips 4] [--frames 64] [--size 960x540] [--clip-length 8] [--rounds 2]
+    python benchmarks/datasets_speed.py [--clips 8] [--frames 64] [--size 960x540] [--clip-length 8] [--rounds 7]
+        [--records-per-shard 32]
 
 A SoccerSynth folder is generated first (real SkillCorner tracking by default). Build: `write_dataset` for the gsr /
 snmot / synth formats (synth includes encoding every clip to MP4) and, when shared/ has it, the real SoccerNet-v2
@@ -79,9 +80,21 @@ def _raw_semantic_collate(samples, size):
     return to_semantic_inputs(samples, size)
 
 
+def _shard_size(builder, probe: Path, config: str, records: int) -> int:
+    """A `max_shard_size` (bytes) that puts about `records` records of `config` in each shard: the Arrow size per
+    record of a one-shard probe build (shards are bounded by uncompressed Arrow size)."""
+    import pyarrow.parquet as pq
+
+    from soccermaster_hf.datasets import write_dataset
+
+    write_dataset(builder, probe, max_shard_size="10GB", log=None)
+    table = pq.read_table(next((probe / "data" / config).rglob("*.parquet")))
+    return max(1, int(table.nbytes / table.num_rows * (records + 0.5)))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--clips", type=int, default=4)
+    parser.add_argument("--clips", type=int, default=8)
     parser.add_argument("--frames", type=int, default=64)
     parser.add_argument("--size", default="960x540")
     parser.add_argument("--clip-length", type=int, default=8)
@@ -91,7 +104,13 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--tracking", default="skillcorner",
                         help="SoccerSynth tracking source (procedural: faster, fewer events).")
-    parser.add_argument("--max-shard-size", default="100KB", help="Small, so that there are shards for 2 workers.")
+    parser.add_argument("--records-per-shard", type=int, default=32,
+                        help="Spatial records per Parquet shard in the read tests (the shard size is set from the "
+                             "records' Arrow size). A built dataset's default 100MB shard holds thousands of clips; "
+                             "every shard costs a fixed ~5-15 ms to open (Parquet footer, `datasets`' per-shard "
+                             "set-up), so tiny shards measure that cost instead of the read path.")
+    parser.add_argument("--semantic-records-per-shard", type=int, default=4)
+    parser.add_argument("--max-shard-size", default="100KB", help="Shard size of the build tests.")
     args = parser.parse_args()
     width, height = (int(v) for v in args.size.split("x"))
 
@@ -149,13 +168,16 @@ def main() -> None:
 
     # ---- read ----------------------------------------------------------------------------------------------------
     gsr_out, synth_out, small_out = work / "read-gsr", work / "read-synth", work / "read-synth-small"
-    shard = args.max_shard_size
+    shard = _shard_size(GSRBuilder(synth, clip_length=args.clip_length), work / "probe-gsr", "spatial",
+                        args.records_per_shard)
     write_dataset(GSRBuilder(synth, clip_length=args.clip_length), gsr_out, max_shard_size=shard, log=None)
     write_dataset(SynthBuilder(synth, clip_length=args.clip_length), synth_out, max_shard_size=shard, log=None)
     write_dataset(SynthBuilder(synth, clip_length=args.clip_length, video_max_size=args.max_frame_size), small_out,
                   max_shard_size=shard, log=None)
-    semantic_out = work / "read-semantic"  # semantic records are small: small shards, so 2 workers get some each
-    write_dataset(SynthBuilder(synth, clip_length=args.clip_length), semantic_out, max_shard_size="1KB", log=None)
+    semantic_out = work / "read-semantic"
+    write_dataset(SynthBuilder(synth, clip_length=args.clip_length), semantic_out, log=None, max_shard_size=_shard_size(
+        SynthBuilder(synth, clip_length=args.clip_length), work / "probe-synth", "semantic",
+        args.semantic_records_per_shard))
     size, max_size = args.image_size, args.max_frame_size
     raw = SoccerNetGSRClips(synth, clip_length=args.clip_length, max_size=max_size)
     raw_semantic = SemanticClips(synth, num_frames=30)
@@ -177,7 +199,8 @@ def main() -> None:
             lambda: datasets.load_dataset(str(semantic_out), "semantic", split="train", streaming=True),
             SemanticCollate(size, semantic_out, num_frames=30)),
     }
-    shards = datasets.load_dataset(str(synth_out), "spatial", split="train", streaming=True).num_shards
+    shards = "/".join(str(datasets.load_dataset(str(folder), "spatial", split="train", streaming=True).num_shards)
+                      for folder in (gsr_out, synth_out, small_out))
     semantic_shards = datasets.load_dataset(str(semantic_out), "semantic", split="train", streaming=True).num_shards
     # per-clip decode time, interleaved clip by clip, minimum over the rounds (robust to a noisy shared machine)
     decoders = {
@@ -202,7 +225,7 @@ def main() -> None:
         print(f"  {name:<58} {1000 * sum(values) / len(values):8.1f}")
 
     print(f"\nread (clips/s decoded to model inputs at {size}x{size}, frames downscaled to <= {max_size} px; "
-          f"{len(raw)} spatial clips in {shards} shards, {len(raw_semantic)} semantic clips of 30 frames in "
+          f"{len(raw)} spatial clips in {shards} shards (gsr/synth/small), {len(raw_semantic)} semantic clips of 30 frames in "
           f"{semantic_shards} shards)")
     pairs = {"gsr dataset, streaming (JPEG frames) + SpatialCollate": "raw folders: SoccerNetGSRClips + to_model_inputs",
              f"synth dataset, videos stored at <= {max_size} px": "raw folders: SoccerNetGSRClips + to_model_inputs",
