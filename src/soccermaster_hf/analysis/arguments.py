@@ -35,7 +35,7 @@ class AnalyzeArguments:
     shot_window: int = _arg(4, "Refine each keyframe's camera jointly with the previous keyframes of its shot, at "
                                "most this many in all (one camera centre, smooth pan/tilt/zoom; 1: off).", minimum=1)
     half: int = _arg(1, "Match half the video shows (SoccerNet-v2 gameTime of the spotted events).", choices=[1, 2])
-    batch_size: int = _arg(4, "Frames per model pass.", minimum=1)
+    batch_size: int = _arg(8, "Frames per model pass (8: ~8 %% faster end to end than 4 on 2 CPU cores).", minimum=1)
     seed: int = _arg(0, "Seed of the --demo clip.", minimum=0)
     precision: str = _arg("auto", "Backbone precision (auto: bf16 on CPUs with native bfloat16 instructions).",
                           choices=["auto", "fp32", "bf16"])

@@ -89,7 +89,7 @@ def analyze(
     output_dir: str | Path,
     threshold: float = 0.5,
     max_frames: int | None = None,
-    batch_size: int = 4,
+    batch_size: int = 8,
     demo: bool = False,
     seed: int = 0,
     progress: bool = True,

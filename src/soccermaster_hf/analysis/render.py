@@ -56,10 +56,14 @@ class VideoWriter:
         self.size: tuple[int, int] | None = None
         self.frames = 0
 
-    def write(self, frame: np.ndarray) -> None:
-        """Append one RGB frame (resized to the first frame's size when it differs)."""
+    def write(self, frame: np.ndarray, channel_order: str = "rgb") -> None:
+        """Append one frame (`channel_order` "rgb", or "bgr" for OpenCV images; resized to the first frame's size
+        when it differs). The colour conversion to the encoder's yuv420p is OpenCV's (BT.601, as the decoders
+        assume): 0.6 ms per 960x540 frame against 8 ms through the encoder's own rgb24 scaler."""
         import av
 
+        if channel_order not in ("rgb", "bgr"):
+            raise ValueError(f"channel_order must be 'rgb' or 'bgr', got {channel_order!r}")
         if self._container is None:
             height, width = frame.shape[:2]
             self.size = (width, height)
@@ -71,10 +75,11 @@ class VideoWriter:
             stream.options = {"preset": "veryfast"}  # 3-4x faster than x264's default at 960x540, same CRF 23
             self._stream = stream
         if frame.shape[1::-1] != self.size:  # mixed-size inputs: the video takes the first frame's size
-            frame = cv2.resize(frame, self.size, interpolation=cv2.INTER_AREA)
+            frame = cv2.resize(np.ascontiguousarray(frame), self.size, interpolation=cv2.INTER_AREA)
         stream = self._stream
-        video_frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(frame[: stream.height, : stream.width, ::-1]),
-                                                 format="rgb24")
+        even = np.ascontiguousarray(frame[: stream.height, : stream.width])
+        code = cv2.COLOR_RGB2YUV_I420 if channel_order == "rgb" else cv2.COLOR_BGR2YUV_I420
+        video_frame = av.VideoFrame.from_ndarray(cv2.cvtColor(even, code), format="yuv420p")
         for packet in stream.encode(video_frame):
             self._container.mux(packet)
         self.frames += 1

@@ -24,7 +24,7 @@ from ..utils.io import atomic_path, atomic_write_json
 from .cameras import OTHER_VIEW, CameraGate, ShotDetector, main_camera_class, view_class
 from .render import VideoWriter, draw_minimap, draw_overlay
 from .segments import IdentityStitcher, detection_from_row, detection_row
-from .writers import bbox_pitch
+from .writers import bbox_pitches
 
 TEAM_REFRESH_FRAMES = 50  # the overlay's teams are re-clustered every this many frames
 
@@ -34,12 +34,13 @@ def athletes_of(detection: dict, embeddings: np.ndarray, frame: np.ndarray, came
     """A frame's post-processed detections as untracked :class:`TrackedDetection` s (``track_id`` 0) with their
     decoder embeddings, torso colours and, given a camera, pitch positions."""
     boxes = detection["boxes"].numpy().reshape(-1, 4)
+    pitch = bbox_pitches(camera, boxes)
     return [TrackedDetection(
         track_id=0, box=boxes[i], score=float(detection["scores"][i]), role=detection["roles"][i],
         role_score=float(detection["role_scores"][i]), team=detection["teams"][i],
         team_score=float(detection["team_scores"][i]), jersey=detection["jerseys"][i],
         jersey_score=float(detection["jersey_scores"][i]), embedding=embeddings[i],
-        colour=torso_colour(frame, boxes[i]), bbox_pitch=bbox_pitch(camera, boxes[i])) for i in range(len(boxes))]
+        colour=torso_colour(frame, boxes[i]), bbox_pitch=pitch[i]) for i in range(len(boxes))]
 
 
 class Renderer:
@@ -84,8 +85,8 @@ class Renderer:
         on_pitch = float(np.sum((np.abs(ground[:, 0]) <= 55) & (np.abs(ground[:, 1]) <= 37))) if len(ids) else 0.0
         teams = attributes["teams"]
         points = draw_minimap([(ground[i], teams[i] or "none", ids[i]) for i in range(len(ids))])
-        self.overlay.write(image[..., ::-1])
-        self.minimap.write(points[..., ::-1])
+        self.overlay.write(image, channel_order="bgr")  # OpenCV drawings: BGR
+        self.minimap.write(points, channel_order="bgr")
         if camera is not None and on_pitch > self.best:
             self.best = on_pitch
             with atomic_path(self.best_path) as path:
@@ -290,8 +291,9 @@ class SegmentState:
     def _write(self, item: Pending) -> None:
         run, camera = self.run, item.camera
         clock = time.perf_counter()
-        for detection in item.found:
-            detection.bbox_pitch = bbox_pitch(camera, detection.box)
+        pitch = bbox_pitches(camera, np.array([d.box for d in item.found]))
+        for detection, position in zip(item.found, pitch):
+            detection.bbox_pitch = position
         tracked = [detection_row(d) for d in item.found]
         view_name = (main_camera_class(camera) if camera is not None else
                      ("Main camera center" if item.view == "main" else OTHER_VIEW))

@@ -34,14 +34,29 @@ _PITCH_KEYS = [f"{c}_bottom_{s}" for s in ("left", "middle", "right") for c in "
 def bbox_pitch(camera: Camera | None, box: np.ndarray) -> dict[str, float] | None:
     """The six pitch coordinates (metres) of the bottom-left, -middle and -right of a ``xyxy`` box, or ``None``
     without a camera or when a point does not meet the ground plane."""
-    if camera is None:
-        return None
-    bottom = np.array([[box[0], box[3]], [(box[0] + box[2]) / 2, box[3]], [box[2], box[3]]], dtype=np.float64)
-    points, valid = camera.backproject_to_ground(bottom)
-    if not np.all(valid) or not np.isfinite(points[:, :2]).all():
-        return None
-    return {f"{c}_bottom_{side}": float(point[axis]) for point, side in zip(points, ("left", "middle", "right"))
-            for axis, c in enumerate("xy")}
+    return bbox_pitches(camera, np.asarray(box, dtype=np.float64).reshape(1, 4))[0]
+
+
+def bbox_pitches(camera: Camera | None, boxes: np.ndarray) -> list[dict[str, float] | None]:
+    """:func:`bbox_pitch` of every ``xyxy`` box of ``boxes`` (N, 4) with one back-projection of all their bottom
+    points (the undistortion's fixed-point iteration runs once per frame instead of once per box; each point's
+    arithmetic is the same, so the values are identical)."""
+    boxes = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
+    if camera is None or not len(boxes):
+        return [None] * len(boxes)
+    bottom = np.stack([np.stack([boxes[:, 0], boxes[:, 3]], 1), np.stack([(boxes[:, 0] + boxes[:, 2]) / 2,
+                                                                         boxes[:, 3]], 1),
+                       np.stack([boxes[:, 2], boxes[:, 3]], 1)], axis=1)  # (N, 3 points, 2)
+    points, valid = camera.backproject_to_ground(bottom.reshape(-1, 2))
+    points, valid = points.reshape(-1, 3, 3), valid.reshape(-1, 3)
+    out: list[dict[str, float] | None] = []
+    for box_points, box_valid in zip(points, valid):
+        if not np.all(box_valid) or not np.isfinite(box_points[:, :2]).all():
+            out.append(None)
+            continue
+        out.append({f"{c}_bottom_{side}": float(point[axis]) for point, side in
+                    zip(box_points, ("left", "middle", "right")) for axis, c in enumerate("xy")})
+    return out
 
 
 def clip_number(name: str) -> int | None:
@@ -195,6 +210,6 @@ def write_snmot(path: str | Path, frames: Iterable[TrackedFrame]) -> Path:
     return Path(path)
 
 
-__all__ = ["GSR_ROLES", "GSR_TEAMS", "SPLIT_IDS", "GsrClipWriter", "bbox_pitch", "clip_identity", "clip_number",
+__all__ = ["GSR_ROLES", "GSR_TEAMS", "SPLIT_IDS", "GsrClipWriter", "bbox_pitch", "bbox_pitches", "clip_identity", "clip_number",
            "gsr_attributes", "gsr_image_id", "gsr_prediction", "gsr_predictions", "snmot_frame_rows", "snmot_line",
            "snmot_rows", "write_gsr_clip", "write_snmot"]

@@ -31,10 +31,12 @@ from soccermaster_hf.modeling.pitch_definitions import CIRCLE_CLASSES, GOAL_CLAS
 
 __all__ = ["ResidualModel", "clip_inside", "extent_errors"]
 
+_EYE3 = np.eye(3)[None]
+
 
 def _rodrigues_batch(rvecs: np.ndarray) -> np.ndarray:
     """Rotation matrices (B, 3, 3) from rotation vectors (B, 3)."""
-    theta = np.linalg.norm(rvecs, axis=1)
+    theta = np.sqrt((rvecs * rvecs).sum(axis=1))  # np.linalg.norm's own arithmetic, without its wrapper's overhead
     small = theta < 1e-12
     k = rvecs / np.where(small, 1.0, theta)[:, None]
     kk = np.zeros((len(rvecs), 3, 3))
@@ -42,7 +44,7 @@ def _rodrigues_batch(rvecs: np.ndarray) -> np.ndarray:
     kk[:, 1, 0], kk[:, 2, 0], kk[:, 2, 1] = k[:, 2], -k[:, 1], k[:, 0]
     sin = np.where(small, 0.0, np.sin(theta))[:, None, None]
     one_cos = np.where(small, 0.0, 1 - np.cos(theta))[:, None, None]
-    return np.eye(3)[None] + sin * kk + one_cos * (kk @ kk)
+    return _EYE3 + sin * kk + one_cos * (kk @ kk)
 
 
 def clip_inside(x: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> np.ndarray:
@@ -211,12 +213,11 @@ class ResidualModel:
     @staticmethod
     def _undistort(pts: np.ndarray, fx, fy, cx, cy, k) -> np.ndarray:
         """Undistort (N, 2) points for a batch of cameras ``(B, N, 2)``; ``k`` = (B, 2) radial ``k1, k2`` (k2 = 0)."""
+        if not k.any():
+            return np.broadcast_to(pts[None], (len(fx), *pts.shape))
         scale = np.stack([fx, fy], axis=-1)[:, None, :]
         centre = np.stack([cx, cy], axis=-1)[:, None, :]
-        out = np.broadcast_to(pts[None], (len(fx), *pts.shape))
-        if not np.any(k):
-            return out
-        n = (out - centre) / scale
+        n = (pts[None] - centre) / scale
         k1 = k[:, 0, None, None]
         r2 = n[..., 0:1] ** 2 + n[..., 1:2] ** 2
         # series inverse of x_d = x_u (1 + k1 r_u^2), accurate to O(k1^3 r^6); k2 is not estimated (tried: it
@@ -225,9 +226,10 @@ class ResidualModel:
         return u * scale + centre
 
     # ------------------------------------------------------------------------------------------------ residuals
-    def residual_blocks_batch(self, xb: np.ndarray) -> list[np.ndarray]:
-        """Residual blocks (ground lines, goal segments, circles, keypoints), each (B, n), for (B, P) parameters."""
-        fx, fy, cx, cy, r, c, k = self._unpack_batch(xb)
+    def residual_blocks_batch(self, xb: np.ndarray, unpacked: tuple | None = None) -> list[np.ndarray]:
+        """Residual blocks (ground lines, goal segments, circles, keypoints), each (B, n), for (B, P) parameters
+        (``unpacked``: ``_unpack_batch(xb)`` when the caller has it)."""
+        fx, fy, cx, cy, r, c, k = self._unpack_batch(xb) if unpacked is None else unpacked
         bsz = len(fx)
         t = -np.einsum("bij,bj->bi", r, c)
         kmat = np.zeros((bsz, 3, 3))
@@ -280,11 +282,11 @@ class ResidualModel:
     def residual_blocks(self, x: np.ndarray) -> list[np.ndarray]:
         return [blk[0] for blk in self.residual_blocks_batch(np.asarray(x, dtype=float)[None])]
 
-    def prior_residuals_batch(self, xb: np.ndarray) -> list[np.ndarray]:
+    def prior_residuals_batch(self, xb: np.ndarray, rotations: np.ndarray | None = None) -> list[np.ndarray]:
         cfg = self.config
         out = []
         if cfg.roll_sigma_deg:
-            r = _rodrigues_batch(xb[:, 1:4])
+            r = _rodrigues_batch(xb[:, 1:4]) if rotations is None else rotations
             roll = np.degrees(np.arctan2(r[:, 0, 2], r[:, 1, 2]))  # sn convention, tilt in (0, pi)
             out.append(roll[:, None] / cfg.roll_sigma_deg)
         idx = self.index
@@ -295,8 +297,9 @@ class ResidualModel:
         return out
 
     def residuals_batch(self, xb: np.ndarray) -> np.ndarray:
-        blocks = self.residual_blocks_batch(xb)
-        blocks += self.prior_residuals_batch(xb)
+        unpacked = self._unpack_batch(xb)
+        blocks = self.residual_blocks_batch(xb, unpacked)
+        blocks += self.prior_residuals_batch(xb, unpacked[4])
         if self.absent:
             blocks.append(np.stack([self._absent_residuals(x) for x in xb]))
         out = np.concatenate(blocks, axis=1)

@@ -38,20 +38,22 @@ def _refine_peaks(maps: torch.Tensor, ys: torch.Tensor, xs: torch.Tensor, subpix
         return ys_f, xs_f
     channels = torch.arange(maps.shape[0], device=maps.device)
     height, width = maps.shape[-2:]
-    logs = torch.log(maps.float().clamp_min(1e-12))
+
+    def logs(ys_: torch.Tensor, xs_: torch.Tensor) -> torch.Tensor:  # the log of the 5 values used, not of the maps
+        return torch.log(maps[channels, ys_, xs_].float().clamp_min(1e-12))
 
     def offset(before: torch.Tensor, centre: torch.Tensor, after: torch.Tensor, inside: torch.Tensor) -> torch.Tensor:
         curvature = before - 2 * centre + after
         delta = 0.5 * (before - after) / curvature.where(curvature < 0, torch.ones_like(curvature))
         return torch.where(inside & (curvature < 0), delta.clamp(-0.5, 0.5), torch.zeros_like(delta))
 
-    centre = logs[channels, ys, xs]
+    centre = logs(ys, xs)
     inside_x = (xs > 0) & (xs < width - 1)
     inside_y = (ys > 0) & (ys < height - 1)
-    left = logs[channels, ys, (xs - 1).clamp(min=0)]
-    right = logs[channels, ys, (xs + 1).clamp(max=width - 1)]
-    up = logs[channels, (ys - 1).clamp(min=0), xs]
-    down = logs[channels, (ys + 1).clamp(max=height - 1), xs]
+    left = logs(ys, (xs - 1).clamp(min=0))
+    right = logs(ys, (xs + 1).clamp(max=width - 1))
+    up = logs((ys - 1).clamp(min=0), xs)
+    down = logs((ys + 1).clamp(max=height - 1), xs)
     return ys_f + offset(up, centre, down, inside_y), xs_f + offset(left, centre, right, inside_x)
 
 
@@ -271,9 +273,12 @@ class SoccerMasterImageProcessor(TorchvisionBackend):
         """
         batched = image.ndim == 4
         frames = image if batched else image[None]
-        frames = frames.to(torch.float32)
-        if do_rescale:
-            frames = frames * rescale_factor
+        if do_rescale and frames.dtype == torch.uint8 and torch.get_default_dtype() == torch.float32:
+            frames = frames * rescale_factor  # uint8 -> float32 in one pass: the same values as converting first
+        else:
+            frames = frames.to(torch.float32)
+            if do_rescale:
+                frames = frames * rescale_factor
         height, width = frames.shape[-2:]
         transform = (1.0, 1.0, 0.0, 0.0)
         if target_size is not None and (height, width) != tuple(target_size):
