@@ -63,6 +63,8 @@ def main() -> None:
     parser.add_argument("--calibrate-every", type=int, nargs="+", default=[1, 5, 10])
     parser.add_argument("--precision", nargs="+", default=["fp32"], choices=["fp32", "bf16", "auto"])
     parser.add_argument("--shot-window", type=int, nargs="+", default=[4])
+    parser.add_argument("--repeat", type=int, default=1,
+                        help="run every setting this many times, interleaved (frames/s vary between runs here)")
     parser.add_argument("--memory", action="store_true", help="also the 2- vs 20-minute memory check")
     args = parser.parse_args()
     from soccermaster_hf.synth.generate import SynthConfig, generate_dataset
@@ -76,13 +78,14 @@ def main() -> None:
         except (ImportError, ValueError):
             clip = generate_dataset(tmp / "clip", SynthConfig(**config, tracking="procedural"), progress=False)[0]
         rows = []
-        for precision in args.precision:
-            for every in args.calibrate_every:
-                for window in args.shot_window:
-                    out = tmp / f"out-{precision}-{every}-{window}"
-                    summary = run_child({"input": str(clip / "img1"), "model": args.model, "out": str(out),
-                                         "precision": precision, "calibrate_every": every, "shot_window": window})
-                    rows.append((precision, f"{every}/{window}", summary, camera_quality(clip, out)))
+        settings = [(p, e, w) for p in args.precision for e in args.calibrate_every for w in args.shot_window]
+        for run in range(max(1, args.repeat)):
+            for precision, every, window in settings:
+                out = tmp / f"out-{precision}-{every}-{window}-{run}"
+                summary = run_child({"input": str(clip / "img1"), "model": args.model, "out": str(out),
+                                     "precision": precision, "calibrate_every": every, "shot_window": window})
+                rows.append((precision, f"{every}/{window}", summary, camera_quality(clip, out)))
+        rows.sort(key=lambda row: settings.index((row[0], *map(int, row[1].split("/")))))
         print(f"clip: {rows[0][2]['input']} (held-out SoccerSynth, seed 99); model: {rows[0][2]['model']}")
         stages = sorted({name for _, _, summary, _ in rows for name in summary["stage_seconds"]})
         header = (f"{'precision':>9} {'every/window':>12} {'model fps':>9} {'end-to-end fps':>14} {'peak MB':>8} "
