@@ -31,6 +31,16 @@ def test_video_writer_keeps_colours(tmp_path, order):
         writer.write(rgb, channel_order="yuv")
 
 
+@pytest.mark.parametrize("frame", [np.zeros((8, 8), np.uint8), np.zeros((8, 8, 4), np.uint8),
+                                   np.zeros((8, 8, 3), np.float32), np.zeros((1, 8, 3), np.uint8)])
+def test_video_writer_refuses_what_is_not_an_rgb_frame(tmp_path, frame):
+    writer = VideoWriter(tmp_path / "bad.mp4", 25)
+    with pytest.raises(ValueError, match="bad.mp4: a video frame must be a uint8 array"):
+        writer.write(frame)
+    writer.close()
+    assert not (tmp_path / "bad.mp4").exists()
+
+
 def test_write_video_takes_rgb(tmp_path):
     frames = [np.full((32, 32, 3), (200, 20, 20), np.uint8)] * 2
     write_video(tmp_path / "w.mp4", frames, 25)

@@ -64,6 +64,10 @@ class VideoWriter:
 
         if channel_order not in ("rgb", "bgr"):
             raise ValueError(f"channel_order must be 'rgb' or 'bgr', got {channel_order!r}")
+        frame = np.asarray(frame)
+        if frame.ndim != 3 or frame.shape[2] != 3 or frame.dtype != np.uint8 or min(frame.shape[:2]) < 2:
+            raise ValueError(f"{self.path}: a video frame must be a uint8 array of shape (height >= 2, width >= 2, 3), "
+                             f"got {frame.dtype} {frame.shape}")
         if self._container is None:
             height, width = frame.shape[:2]
             self.size = (width, height)
