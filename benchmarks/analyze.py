@@ -77,15 +77,16 @@ def main() -> None:
             clip = generate_dataset(tmp / "clip", SynthConfig(**config), progress=False)[0]
         except (ImportError, ValueError):
             clip = generate_dataset(tmp / "clip", SynthConfig(**config, tracking="procedural"), progress=False)[0]
-        rows = []
         settings = [(p, e, w) for p in args.precision for e in args.calibrate_every for w in args.shot_window]
-        for run in range(max(1, args.repeat)):
+        runs: dict[tuple, list] = {setting: [] for setting in settings}
+        for run in range(max(1, args.repeat)):  # interleaved: each setting once per round
             for precision, every, window in settings:
                 out = tmp / f"out-{precision}-{every}-{window}-{run}"
                 summary = run_child({"input": str(clip / "img1"), "model": args.model, "out": str(out),
                                      "precision": precision, "calibrate_every": every, "shot_window": window})
-                rows.append((precision, f"{every}/{window}", summary, camera_quality(clip, out)))
-        rows.sort(key=lambda row: settings.index((row[0], *map(int, row[1].split("/")))))
+                runs[precision, every, window].append((precision, f"{every}/{window}", summary,
+                                                       camera_quality(clip, out)))
+        rows = [row for setting in settings for row in runs[setting]]
         print(f"clip: {rows[0][2]['input']} (held-out SoccerSynth, seed 99); model: {rows[0][2]['model']}")
         stages = sorted({name for _, _, summary, _ in rows for name in summary["stage_seconds"]})
         header = (f"{'precision':>9} {'every/window':>12} {'model fps':>9} {'end-to-end fps':>14} {'peak MB':>8} "

@@ -80,16 +80,14 @@ def _raw_semantic_collate(samples, size):
     return to_semantic_inputs(samples, size)
 
 
-def _shard_size(builder, probe: Path, config: str, records: int) -> int:
-    """A `max_shard_size` (bytes) that puts about `records` records of `config` in each shard: the Arrow size per
-    record of a one-shard probe build (shards are bounded by uncompressed Arrow size)."""
+def _shard_size(folder: Path, config: str, records: int) -> int:
+    """A `max_shard_size` (bytes) that puts about `records` records of `config` in each shard, from the Arrow size per
+    record of a dataset already built in `folder` (shards are bounded by uncompressed Arrow size)."""
     import pyarrow.parquet as pq
 
-    from soccermaster_hf.datasets import write_dataset
-
-    write_dataset(builder, probe, max_shard_size="10GB", log=None)
-    table = pq.read_table(next((probe / "data" / config).rglob("*.parquet")))
-    return max(1, int(table.nbytes / table.num_rows * (records + 0.5)))
+    tables = [pq.read_table(path) for path in sorted((folder / "data" / config).rglob("*.parquet"))]
+    per_record = sum(t.nbytes for t in tables) / sum(t.num_rows for t in tables)
+    return max(1, int(per_record * (records + 0.5)))
 
 
 def main() -> None:
@@ -168,16 +166,15 @@ def main() -> None:
 
     # ---- read ----------------------------------------------------------------------------------------------------
     gsr_out, synth_out, small_out = work / "read-gsr", work / "read-synth", work / "read-synth-small"
-    shard = _shard_size(GSRBuilder(synth, clip_length=args.clip_length), work / "probe-gsr", "spatial",
-                        args.records_per_shard)
+    write_dataset(GSRBuilder(synth, clip_length=args.clip_length), work / "probe-gsr", max_shard_size="10GB", log=None)
+    shard = _shard_size(work / "probe-gsr", "spatial", args.records_per_shard)
     write_dataset(GSRBuilder(synth, clip_length=args.clip_length), gsr_out, max_shard_size=shard, log=None)
     write_dataset(SynthBuilder(synth, clip_length=args.clip_length), synth_out, max_shard_size=shard, log=None)
     write_dataset(SynthBuilder(synth, clip_length=args.clip_length, video_max_size=args.max_frame_size), small_out,
                   max_shard_size=shard, log=None)
     semantic_out = work / "read-semantic"
-    write_dataset(SynthBuilder(synth, clip_length=args.clip_length), semantic_out, log=None, max_shard_size=_shard_size(
-        SynthBuilder(synth, clip_length=args.clip_length), work / "probe-synth", "semantic",
-        args.semantic_records_per_shard))
+    write_dataset(SynthBuilder(synth, clip_length=args.clip_length), semantic_out, log=None,
+                  max_shard_size=_shard_size(synth_out, "semantic", args.semantic_records_per_shard))
     size, max_size = args.image_size, args.max_frame_size
     raw = SoccerNetGSRClips(synth, clip_length=args.clip_length, max_size=max_size)
     raw_semantic = SemanticClips(synth, num_frames=30)

@@ -44,9 +44,8 @@ def bbox_pitches(camera: Camera | None, boxes: np.ndarray) -> list[dict[str, flo
     boxes = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
     if camera is None or not len(boxes):
         return [None] * len(boxes)
-    bottom = np.stack([np.stack([boxes[:, 0], boxes[:, 3]], 1), np.stack([(boxes[:, 0] + boxes[:, 2]) / 2,
-                                                                         boxes[:, 3]], 1),
-                       np.stack([boxes[:, 2], boxes[:, 3]], 1)], axis=1)  # (N, 3 points, 2)
+    middle = np.stack([(boxes[:, 0] + boxes[:, 2]) / 2, boxes[:, 3]], axis=1)
+    bottom = np.stack([boxes[:, [0, 3]], middle, boxes[:, [2, 3]]], axis=1)  # (N, 3 points: left, middle, right, 2)
     points, valid = camera.backproject_to_ground(bottom.reshape(-1, 2))
     points, valid = points.reshape(-1, 3, 3), valid.reshape(-1, 3)
     out: list[dict[str, float] | None] = []

@@ -273,12 +273,9 @@ class SoccerMasterImageProcessor(TorchvisionBackend):
         """
         batched = image.ndim == 4
         frames = image if batched else image[None]
-        if do_rescale and frames.dtype == torch.uint8 and torch.get_default_dtype() == torch.float32:
-            frames = frames * rescale_factor  # uint8 -> float32 in one pass: the same values as converting first
-        else:
-            frames = frames.to(torch.float32)
-            if do_rescale:
-                frames = frames * rescale_factor
+        frames = frames.to(torch.float32, copy=do_rescale)  # a copy of our own when rescaling: scaled in place
+        if do_rescale:
+            frames.mul_(rescale_factor)
         height, width = frames.shape[-2:]
         transform = (1.0, 1.0, 0.0, 0.0)
         if target_size is not None and (height, width) != tuple(target_size):
