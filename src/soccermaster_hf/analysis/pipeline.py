@@ -648,8 +648,7 @@ def load_analysis_model(model_name: str | None):
         return load_pretrained(SoccerMasterForGameStateReconstruction, model_name), model_name
     default = Path(__file__).parents[1] / "assets" / "default_checkpoint"
     if (default / "config.json").is_file():
-        return SoccerMasterForGameStateReconstruction.from_pretrained(default), ("default checkpoint (trained on SoccerSynth; "
-                                                                     "event head untrained)")
+        return SoccerMasterForGameStateReconstruction.from_pretrained(default), "default checkpoint (trained on SoccerSynth)"
     import warnings
 
     warnings.warn("No --model and no default checkpoint in this installation: using an UNTRAINED model; boxes, "

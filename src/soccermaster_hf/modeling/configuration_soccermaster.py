@@ -421,6 +421,11 @@ class SoccerMasterEventConfig(PreTrainedConfig):
         layer_norm_eps (`float`, *optional*, defaults to 1e-5): epsilon of all norms of the head.
         loss_coefficient (`float`, *optional*, defaults to 1.0): weight in the pre-training loss.
         label_smoothing (`float`, *optional*, defaults to 0.0): cross-entropy label smoothing.
+        frame_position_embeddings (`int`, *optional*, defaults to 0): learned frame-position embeddings for clips of
+            this many frames, added after the first LayerNorm (a clip of another length gets them resampled linearly
+            in time). 0 is the authors' head, which has none: its encoder and mean over frames are blind to the order
+            of the frames (only the backbone's temporal embedding carries it), so "ball out of play" cannot be told
+            from the set piece that follows it (our option; docs/analysis.md, *Events*).
     """
 
     model_type = "soccermaster_event"
@@ -433,9 +438,12 @@ class SoccerMasterEventConfig(PreTrainedConfig):
     layer_norm_eps: float = 1e-5
     loss_coefficient: float | int = 1.0
     label_smoothing: float | int = 0.0
+    frame_position_embeddings: int = 0
 
     def __post_init__(self, **kwargs: Any) -> None:
         super().__post_init__(**kwargs)
+        if self.frame_position_embeddings < 0:
+            raise ValueError(f"frame_position_embeddings must be >= 0, got {self.frame_position_embeddings}.")
         if self.id2label is None or set(self.id2label.values()) <= {"LABEL_0", "LABEL_1"}:
             self.id2label = dict(enumerate(EVENT_KEYWORDS))
             self.label2id = {name: index for index, name in self.id2label.items()}

@@ -507,6 +507,9 @@ class SoccerMasterPreTrainedModel(PreTrainedModel):
             init.zeros_(module.relative_time_bias)
             init.zeros_(module.feature_mean)
             init.ones_(module.feature_std)
+        elif isinstance(getattr(module, "frame_embeddings", None), nn.Parameter):
+            # the event head's frame-position embeddings (our option): zero, i.e. the authors' head at the start
+            init.zeros_(module.frame_embeddings)
         elif isinstance(module, nn.MultiheadAttention):
             init.xavier_uniform_(module.in_proj_weight)
             init.zeros_(module.in_proj_bias)

@@ -86,10 +86,27 @@ class SoccerMasterEventHead(nn.Module):
         self.transformer_encoder = nn.TransformerEncoder(layer, num_layers=config.num_layers, enable_nested_tensor=False)
         self.classifier_ln2 = nn.LayerNorm(hidden_size, eps=eps)
         self.classifier = nn.Linear(hidden_size, len(config.id2label))
+        # our option (config.frame_position_embeddings > 0); the authors' head has none
+        self.frame_embeddings = (nn.Parameter(torch.zeros(config.frame_position_embeddings, hidden_size))
+                                 if config.frame_position_embeddings else None)
+
+    def frame_embedding(self, num_frames: int) -> torch.Tensor:
+        """The `(num_frames, hidden)` frame-position embeddings (resampled linearly when the clip length differs)."""
+        table = self.frame_embeddings
+        if num_frames == table.shape[0]:
+            return table
+        if table.shape[0] == 1:
+            return table.expand(num_frames, -1)
+        resampled = nn.functional.interpolate(table.t().unsqueeze(0).float(), size=num_frames, mode="linear",
+                                              align_corners=True)
+        return resampled[0].t().to(table.dtype)
 
     def forward(self, semantic_features: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """`(batch, frames, hidden)` -> `(logits (batch, num_labels), features (batch, hidden))`."""
-        hidden = self.transformer_encoder(self.classifier_ln1(semantic_features))
+        hidden = self.classifier_ln1(semantic_features)
+        if self.frame_embeddings is not None:
+            hidden = hidden + self.frame_embedding(hidden.shape[1]).to(hidden.dtype)
+        hidden = self.transformer_encoder(hidden)
         features = self.classifier_ln2(hidden.mean(dim=1))
         return self.classifier(features), features
 
