@@ -178,3 +178,17 @@ def test_frame_position_embeddings_are_an_option_of_the_event_head():
     torch.testing.assert_close(ordered.frame_embedding(8), ordered.frame_embeddings)
     with pytest.raises(ValueError, match="frame_position_embeddings"):
         SoccerMasterEventConfig(frame_position_embeddings=-1)
+
+
+def test_a_damaged_cache_file_is_encoded_again(semantic_clips, base_model, tmp_path, capsys):
+    from soccermaster_hf.training.events import cached_features, load_event_model
+
+    model = load_event_model(str(base_model))
+    size = SoccerMasterImageProcessor.from_model_config(model.config).size.height
+    first = cached_features(str(semantic_clips), model, "x", tmp_path, 4, size, False, progress=False)
+    (cache,) = tmp_path.glob("*.safetensors")
+    cache.write_bytes(cache.read_bytes()[:100])  # truncated
+    again = cached_features(str(semantic_clips), model, "x", tmp_path, 4, size, False, progress=False)
+    assert "unreadable cache file" in capsys.readouterr().out
+    torch.testing.assert_close(again["features"], first["features"])
+    assert torch.equal(again["labels"], first["labels"])

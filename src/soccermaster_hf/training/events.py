@@ -143,9 +143,16 @@ def cached_features(source: str, model, model_name: str, cache_dir: Path, num_fr
     bar = tqdm(total=len(clips), desc=f"encoding {role} clips", disable=not progress, unit="clip")
     for start in chunks:
         path = cache_dir / f"{stem}-{start // CHUNK_CLIPS:05d}.safetensors"
+        tensors = None
         if path.is_file():
-            tensors = load_file(str(path))
-        else:
+            try:
+                tensors = load_file(str(path))
+                if "labels" not in tensors or (len(tensors["labels"]) and "features" not in tensors):
+                    raise ValueError("missing tensors")
+            except Exception as error:  # noqa: BLE001 - safetensors raises its own error type for a damaged file
+                print(f"{path}: unreadable cache file ({type(error).__name__}); encoding its clips again")
+                tensors = None
+        if tensors is None:
             chunk_features, chunk_labels = [], []
             for index in range(start, min(start + CHUNK_CLIPS, len(clips))):
                 sample = clips[index]
