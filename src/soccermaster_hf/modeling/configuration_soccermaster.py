@@ -425,7 +425,7 @@ class SoccerMasterEventConfig(PreTrainedConfig):
             this many frames, added after the first LayerNorm (a clip of another length gets them resampled linearly
             in time). 0 is the authors' head, which has none: its encoder and mean over frames are blind to the order
             of the frames (only the backbone's temporal embedding carries it), so "ball out of play" cannot be told
-            from the set piece that follows it (our option; docs/analysis.md, *Events*).
+            from the set piece that follows it (our option; README, *Event head*).
     """
 
     model_type = "soccermaster_event"
