@@ -345,6 +345,21 @@ class SoccerMasterEncoder(nn.Module):
         self.gradient_checkpointing = False
 
 
+def resample_frame_table(table: torch.Tensor, num_frames: int) -> torch.Tensor:
+    """A learned per-frame table `(rows, hidden)` for a clip of `num_frames` frames: the table itself when the lengths
+    agree, else linear interpolation along time with `align_corners=True` (the clip's first and last frames keep the
+    first and last rows, a frame in between gets the row of the same relative position); a single frame, or a one-row
+    table, gives the first row."""
+    if num_frames == table.shape[0]:
+        return table
+    if num_frames == 1 or table.shape[0] == 1:
+        return table[:1].expand(num_frames, -1)
+    # (frames, hidden) -> (1, hidden, frames) for 1-D interpolation
+    resampled = nn.functional.interpolate(table.t().unsqueeze(0).float(), size=num_frames, mode="linear",
+                                          align_corners=True)
+    return resampled[0].t().to(table.dtype)
+
+
 class SoccerMasterMultiheadAttentionPoolingHead(nn.Module):
     """SigLIP's multi-head attention pooling ("MAP") head: a learned probe attends over the tokens of one frame."""
 
@@ -655,16 +670,7 @@ class SoccerMasterVisionModel(SoccerMasterPreTrainedModel):
         clip (a clip is treated as spanning the same interval whatever its length, which is how both the 25-fps spatial
         clips and the 1-fps semantic clips were trained). A single frame gets the first row.
         """
-        table = self.temporal_embedding
-        if num_frames == table.shape[0]:
-            return table
-        if num_frames == 1 or table.shape[0] == 1:
-            return table[:1].expand(num_frames, -1)
-        # (frames, hidden) -> (1, hidden, frames) for 1-D interpolation
-        resampled = nn.functional.interpolate(
-            table.t().unsqueeze(0).float(), size=num_frames, mode="linear", align_corners=True
-        )
-        return resampled[0].t().to(table.dtype)
+        return resample_frame_table(self.temporal_embedding, num_frames)
 
     def temporal_forward(
         self, spatial_hidden_state: torch.Tensor, **kwargs: Unpack[TransformersKwargs]

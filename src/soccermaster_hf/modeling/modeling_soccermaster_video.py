@@ -21,6 +21,7 @@ from .modeling_soccermaster import (
     SoccerMasterVisionModel,
     SoccerMasterVisionModelOutput,
     check_forward_kwargs,
+    resample_frame_table,
     vision_extras,
 )
 
@@ -91,15 +92,8 @@ class SoccerMasterEventHead(nn.Module):
                                  if config.frame_position_embeddings else None)
 
     def frame_embedding(self, num_frames: int) -> torch.Tensor:
-        """The `(num_frames, hidden)` frame-position embeddings (resampled linearly when the clip length differs)."""
-        table = self.frame_embeddings
-        if num_frames == table.shape[0]:
-            return table
-        if table.shape[0] == 1:
-            return table.expand(num_frames, -1)
-        resampled = nn.functional.interpolate(table.t().unsqueeze(0).float(), size=num_frames, mode="linear",
-                                              align_corners=True)
-        return resampled[0].t().to(table.dtype)
+        """The `(num_frames, hidden)` frame-position embeddings, resampled as the backbone's temporal embedding is."""
+        return resample_frame_table(self.frame_embeddings, num_frames)
 
     def forward(self, semantic_features: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """`(batch, frames, hidden)` -> `(logits (batch, num_labels), features (batch, hidden))`."""

@@ -21,7 +21,6 @@ the tokenizer and a model card naming the base LLM; :func:`load_commentary_model
 
 from __future__ import annotations
 
-import csv
 import json
 import os
 from collections import Counter
@@ -30,7 +29,7 @@ from pathlib import Path
 
 import torch
 
-from ..utils.io import atomic_file, atomic_write_json, prepare_output_dir, remove_output, staged_folder
+from ..utils.io import atomic_write_json, prepare_output_dir, remove_output, staged_folder
 from ..utils.tensor_state import save_state
 from .pretrain import (
     PRESETS,
@@ -43,6 +42,7 @@ from .pretrain import (
     read_metric_rows,
     resume_training_state,
     validate_fields,
+    write_metric_rows,
 )
 
 HEAD_FILE = "commentary_head.safetensors"
@@ -514,10 +514,7 @@ def train_commentary(args: CommentaryTrainingArguments) -> Path:
                          "epoch": position.epoch})
             progress.set_postfix(loss=f"{float(loss.detach()):.3f}")
             if accelerator.is_main_process:
-                with atomic_file(log_path, "w", newline="") as handle:
-                    writer = csv.DictWriter(handle, fieldnames=["step", "loss", "lr", "epoch"])
-                    writer.writeheader()
-                    writer.writerows(rows)
+                write_metric_rows(log_path, rows, ["step", "loss", "lr", "epoch"])
         if accelerator.is_main_process and (step % args.checkpoint_every == 0 or step == args.max_steps):
             _save_checkpoint(output_dir, step, unwrapped, processor, meta, optimizer, scheduler, position,
                              args.keep_checkpoints)

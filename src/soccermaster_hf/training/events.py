@@ -31,7 +31,6 @@ The final folder (``<output>/final``) is the whole `--init-from` model with the 
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import json
 from collections import Counter
@@ -41,7 +40,15 @@ from pathlib import Path
 import torch
 
 from ..utils.io import atomic_file, atomic_write_json, prepare_output_dir, save_pretrained_atomic
-from .pretrain import _arg, _checkpoints, _save_checkpoint, read_metric_rows, resume_training_state, validate_fields
+from .pretrain import (
+    _arg,
+    _checkpoints,
+    _save_checkpoint,
+    read_metric_rows,
+    resume_training_state,
+    validate_fields,
+    write_metric_rows,
+)
 
 FEATURES_DIR = "features"
 CHUNK_CLIPS = 32  # clips per cache file: a killed encoding loses at most this many clips' work
@@ -149,6 +156,7 @@ def cached_features(source: str, model, model_name: str, cache_dir: Path, num_fr
                 tensors = load_file(str(path))
                 if "labels" not in tensors or (len(tensors["labels"]) and "features" not in tensors):
                     raise ValueError("missing tensors")
+                bar.update(min(start + CHUNK_CLIPS, len(clips)) - start)
             except Exception as error:  # noqa: BLE001 - safetensors raises its own error type for a damaged file
                 print(f"{path}: unreadable cache file ({type(error).__name__}); encoding its clips again")
                 tensors = None
@@ -156,11 +164,11 @@ def cached_features(source: str, model, model_name: str, cache_dir: Path, num_fr
             chunk_features, chunk_labels = [], []
             for index in range(start, min(start + CHUNK_CLIPS, len(clips))):
                 sample = clips[index]
+                bar.update(1)
                 if sample["label"] < 0:  # undecodable: SemanticClips counted it
                     continue
                 chunk_features.append(encode_clip(model, sample["frames"], size, train_pooling))
                 chunk_labels.append(sample["label"])
-                bar.update(1)
             if chunk_features:
                 tensors = {"features": torch.stack(chunk_features).contiguous(),
                            "labels": torch.tensor(chunk_labels, dtype=torch.long)}
@@ -168,8 +176,6 @@ def cached_features(source: str, model, model_name: str, cache_dir: Path, num_fr
                 tensors = {"labels": torch.zeros(0, dtype=torch.long)}
             with atomic_file(path, "wb") as handle:
                 handle.write(save(tensors))
-        bar.n = min(start + CHUNK_CLIPS, len(clips))
-        bar.refresh()
         if len(tensors["labels"]):
             features.append(tensors["features"])
             targets.append(tensors["labels"])
@@ -296,13 +302,6 @@ def train_events(args: EventTrainingArguments) -> Path:
     rows = read_metric_rows(log_path, step)
     fields = ["step", "loss", "train_accuracy", "eval_accuracy", "lr"]
 
-    def log(row: dict) -> None:
-        rows.append(row)
-        with atomic_file(log_path, "w", newline="") as handle:
-            writer = csv.DictWriter(handle, fieldnames=fields)
-            writer.writeheader()
-            writer.writerows({name: r.get(name, "") for name in fields} for r in rows)
-
     for module in modules:
         module.train()
     progress = tqdm(total=args.max_steps, initial=step, desc="train-events", disable=not args.progress)
@@ -329,7 +328,8 @@ def train_events(args: EventTrainingArguments) -> Path:
                 progress.set_postfix(loss=f"{row['loss']:.3f}", eval=f"{row['eval_accuracy']:.3f}")
             else:
                 progress.set_postfix(loss=f"{row['loss']:.3f}")
-            log(row)
+            rows.append(row)
+            write_metric_rows(log_path, rows, fields)
         if checkpoint:
             _save_checkpoint(output_dir, step, model, optimizer, scheduler, {"data": [{"seed": args.seed}]},
                              args.keep_checkpoints)

@@ -456,6 +456,14 @@ def read_metric_rows(log_path: Path, step: int) -> list[dict]:
         return [row for row in csv.DictReader(handle) if int(row["step"]) <= step]
 
 
+def write_metric_rows(log_path: Path, rows: list[dict], fields: list[str]) -> None:
+    """Rewrite `metrics.csv` atomically with `rows` (a field a row lacks is left empty)."""
+    with atomic_file(log_path, "w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=fields)
+        writer.writeheader()
+        writer.writerows(rows)
+
+
 def train(args: TrainingArguments) -> Path:
     """Run (or resume) training; returns the folder of the final model (`<output_dir>/final`)."""
     from accelerate import Accelerator
@@ -587,10 +595,7 @@ def train(args: TrainingArguments) -> Path:
                                                           "loss_events", "loss_alignment")}})
             progress.set_postfix(loss=f"{float(outputs.loss.detach()):.3f}")
             if accelerator.is_main_process:
-                with atomic_file(log_path, "w", newline="") as handle:
-                    writer = csv.DictWriter(handle, fieldnames=fields)
-                    writer.writeheader()
-                    writer.writerows(rows)
+                write_metric_rows(log_path, rows, fields)
         if step % args.checkpoint_every == 0 or step == args.max_steps:
             data_states = {"data": samples.state()}  # on every process: a stream's positions are gathered
             if semantic is not None:

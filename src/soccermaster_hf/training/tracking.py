@@ -28,7 +28,6 @@ seeded by (seed, n), so a resumed run draws what an uninterrupted run would.
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import json
 from collections import Counter
@@ -40,7 +39,15 @@ import torch
 
 from ..tracking.motip import normalised_boxes
 from ..utils.io import atomic_file, atomic_write_json, prepare_output_dir, save_pretrained_atomic
-from .pretrain import _arg, _checkpoints, _save_checkpoint, read_metric_rows, resume_training_state, validate_fields
+from .pretrain import (
+    _arg,
+    _checkpoints,
+    _save_checkpoint,
+    read_metric_rows,
+    resume_training_state,
+    validate_fields,
+    write_metric_rows,
+)
 
 TOKENS_DIR = "tokens"
 
@@ -354,10 +361,7 @@ def train_tracking(args: TrackingTrainingArguments) -> Path:
             rows.append({"step": step, "loss": float(output.loss.detach()), "id_accuracy": float(hits.float().mean()),
                          "lr": scheduler.get_last_lr()[0]})
             progress.set_postfix(loss=f"{rows[-1]['loss']:.3f}", acc=f"{rows[-1]['id_accuracy']:.3f}")
-            with atomic_file(log_path, "w", newline="") as handle:
-                writer = csv.DictWriter(handle, fieldnames=["step", "loss", "id_accuracy", "lr"])
-                writer.writeheader()
-                writer.writerows(rows)
+            write_metric_rows(log_path, rows, ["step", "loss", "id_accuracy", "lr"])
         if step % args.checkpoint_every == 0 or step == args.max_steps:
             _save_checkpoint(output_dir, step, model, optimizer, scheduler, {"data": [{"seed": args.seed}]},
                              args.keep_checkpoints)
