@@ -184,6 +184,9 @@ def main() -> None:
         "gsr dataset, streaming (JPEG frames) + SpatialCollate": (
             lambda: datasets.load_dataset(str(gsr_out), "spatial", split="train", streaming=True),
             SpatialCollate(size, synth, max_size=max_size)),
+        "gsr dataset, streaming .with_format('arrow') + SpatialCollate": (
+            lambda: datasets.load_dataset(str(gsr_out), "spatial", split="train", streaming=True).with_format("arrow"),
+            SpatialCollate(size, synth, max_size=max_size)),
         "synth dataset, streaming (MP4 frames) + SpatialCollate": (
             lambda: datasets.load_dataset(str(synth_out), "spatial", split="train", streaming=True),
             SpatialCollate(size, synth_out, max_size=max_size)),
@@ -225,6 +228,8 @@ def main() -> None:
           f"{len(raw)} spatial clips in {shards} shards (gsr/synth/small), {len(raw_semantic)} semantic clips of 30 frames in "
           f"{semantic_shards} shards)")
     pairs = {"gsr dataset, streaming (JPEG frames) + SpatialCollate": "raw folders: SoccerNetGSRClips + to_model_inputs",
+             "gsr dataset, streaming .with_format('arrow') + SpatialCollate":
+                 "raw folders: SoccerNetGSRClips + to_model_inputs",
              f"synth dataset, videos stored at <= {max_size} px": "raw folders: SoccerNetGSRClips + to_model_inputs",
              "synth dataset semantic, streaming + SemanticCollate": "raw semantic: SemanticClips + to_semantic_inputs"}
 

@@ -52,6 +52,45 @@ def test_gsr_records_give_the_readers_model_inputs_exactly(synth_dir, built):
     assert smd.SpatialDecoder(synth_dir, clip_length=6)(records[0])["frame_indices"].tolist() == [0, 1, 2, 3, 3, 3]
 
 
+def test_columnar_arrow_records_decode_exactly_like_python_rows(synth_dir, built):
+    """The column-wise read (`spatial_records_from_arrow`, used by `RecordClips` and `StreamingRecords` for spatial
+    records) gives the row-wise samples bit for bit: one-row tables, batches, a stream, and missing values."""
+    import pyarrow as pa
+
+    records = _load(built["gsr"], "spatial")
+    arrow = records.with_format("arrow")
+    decode = smd.SpatialDecoder(synth_dir, max_size=100)
+    for index in range(len(records)):
+        assert_same(decode(records[index]), decode(arrow[index]))
+    batch = smd.spatial_records_from_arrow(arrow[1:4])
+    assert [record["record_id"] for record in batch] == records[1:4]["record_id"]
+    for offset, record in enumerate(batch):
+        assert_same(decode(records[1 + offset]), decode(record))
+    assert smd.spatial_records_from_arrow(arrow[:0]) == []
+    collate = smd.SpatialCollate(32, synth_dir, max_size=100)  # a DataLoader over `.with_format("arrow")` rows
+    assert_same(collate([records[0], records[3]]), collate([arrow[0], arrow[3]]))
+    clips = smd.RecordClips(records, decode)
+    raw = SoccerNetGSRClips(synth_dir, clip_length=4, max_size=100)
+    for index in range(len(raw)):
+        assert_same(raw[index], clips[index])
+    stream = smd.StreamingRecords(_load(built["gsr"], "spatial", streaming=True), decode, seed=1)
+    plain = smd.StreamingRecords(_load(built["gsr"], "spatial", streaming=True), None, seed=1)
+    for _ in range(len(records) + 2):  # into the second epoch
+        (sample, epoch, cursor), (record, epoch2, cursor2) = stream.next(), plain.next()
+        assert (epoch, cursor) == (epoch2, cursor2)
+        assert_same(decode(record), sample)
+    # null legibility / jersey / team in the table: the row-wise rule (no score: the number stands; -1 unknown)
+    table = arrow[0:1]
+    row = records[0]
+    row["frames"][0]["athletes"][0].update(jersey_legibility=None)
+    row["frames"][0]["athletes"][1].update(jersey_legibility=0.2)
+    patched = pa.Table.from_pylist([row], schema=table.schema)
+    (columnar,) = smd.spatial_records_from_arrow(patched)
+    legibility = columnar["frames"][0]["athletes"]["jersey_legibility"]
+    assert legibility[0] != legibility[0] and legibility[1] == pytest.approx(0.2)
+    assert_same(decode(row), decode(patched))
+
+
 def test_synth_videos_give_the_same_labels_and_close_pixels(synth_dir, built):
     raw = SoccerNetGSRClips(synth_dir, clip_length=4)
     records = smd.load_records(built["synth"], "spatial")

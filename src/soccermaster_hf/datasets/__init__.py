@@ -23,6 +23,7 @@ from .collate import (
     load_records,
     open_clips,
     read_info,
+    spatial_records_from_arrow,
 )
 from .features import FEATURES as FEATURES_BY_CONFIG
 from .features import (
@@ -49,5 +50,5 @@ __all__ = [
     "MATCHTIME_CAPTION_TO_KEYWORD",
     # reading
     "load_records", "read_info", "Records", "MediaRoot", "SpatialDecoder", "SemanticDecoder", "SpatialCollate",
-    "SemanticCollate", "RecordClips", "StreamingRecords", "open_clips",
+    "SemanticCollate", "RecordClips", "StreamingRecords", "open_clips", "spatial_records_from_arrow",
 ]

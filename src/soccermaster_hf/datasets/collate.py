@@ -27,6 +27,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 import torch
 
 from ..data.report import DataReport
@@ -84,6 +86,66 @@ def _to_unit_float(frames: list[np.ndarray] | np.ndarray) -> torch.Tensor:
     return array.permute(0, 3, 1, 2).to(torch.float32).div_(255.0)  # in place: one float copy, not two
 
 
+def _flat(array):
+    """One list level unnested (slices of the parent taken into account)."""
+    return pc.list_flatten(array)
+
+
+def _numbers(array, fill=None) -> np.ndarray:
+    if fill is not None and array.null_count:
+        array = pc.fill_null(array, fill)
+    return array.to_numpy(zero_copy_only=False)
+
+
+def spatial_records_from_arrow(table: pa.Table) -> list[dict]:
+    """Spatial records of an Arrow table (a batch of `dataset.with_format("arrow")`) with the per-frame labels read
+    column-wise: each frame's ``athletes`` is a dict of arrays (``bbox`` (N, 4) and ``role`` / ``team`` / ``jersey``
+    / ``jersey_legibility`` (NaN when absent) / ``track_id`` (N,)) and its lines / keypoints are arrays, instead of
+    one Python object per value. :class:`SpatialDecoder` gives the same sample for both forms (tested bit for bit);
+    this one costs a fraction of the row-wise conversion (about 0.15 against 0.4-2 ms per 8-frame record here, the
+    row-wise form's nested dicts also waking the garbage collector). Fields the decoder does not read (cameras, pitch
+    positions, polylines) are left out; read the rows with the default format for the full record."""
+    names = [name for name in table.column_names if name != "frames"]
+    scalars = {name: table.column(name).to_pylist() for name in names}
+    frames_column = table.column("frames").combine_chunks() if table.num_rows else None
+    if frames_column is None:
+        return []
+    frames = _flat(frames_column)
+    frame_offsets = np.concatenate([[0], np.cumsum(_numbers(pc.list_value_length(frames_column), 0))])
+
+    def field(name):
+        return pc.struct_field(frames, name)
+
+    frame_index = _numbers(field("frame_index"), -1)
+    images = field("image").to_pylist()
+    has_pitch, has_keypoints = field("has_pitch").to_pylist(), field("has_keypoints").to_pylist()
+    lines = _numbers(_flat(_flat(field("line_endpoints")))).reshape(len(frames), NUM_LINES, 4)
+    line_visible = _numbers(_flat(field("line_visible")), False).reshape(len(frames), NUM_LINES)
+    keypoints = _numbers(_flat(_flat(field("keypoints")))).reshape(len(frames), NUM_KEYPOINTS, 3)
+    athletes_column = field("athletes")
+    athletes = _flat(athletes_column)
+    athlete_offsets = np.concatenate([[0], np.cumsum(_numbers(pc.list_value_length(athletes_column), 0))])
+
+    def athlete(name, fill=None):
+        return _numbers(pc.struct_field(athletes, name), fill)
+
+    columns = {"bbox": _numbers(_flat(pc.struct_field(athletes, "bbox"))).reshape(-1, 4),
+               "role": athlete("role", -1).astype(np.int64), "team": athlete("team", -1).astype(np.int64),
+               "jersey": athlete("jersey", -1).astype(np.int64), "track_id": athlete("track_id", -1).astype(np.int64),
+               "jersey_legibility": athlete("jersey_legibility").astype(np.float64)}  # nulls -> NaN
+    records = []
+    for row in range(table.num_rows):
+        record = {name: scalars[name][row] for name in names}
+        record["frames"] = [
+            {"frame_index": int(frame_index[f]), "image": images[f], "has_pitch": has_pitch[f],
+             "has_keypoints": has_keypoints[f], "line_endpoints": lines[f], "line_visible": line_visible[f],
+             "keypoints": keypoints[f],
+             "athletes": {key: value[athlete_offsets[f]:athlete_offsets[f + 1]] for key, value in columns.items()}}
+            for f in range(frame_offsets[row], frame_offsets[row + 1])]
+        records.append(record)
+    return records
+
+
 class SpatialDecoder:
     """A spatial record -> the sample dict of `SoccerNetGSRClips.__getitem__` (see the module docstring).
 
@@ -136,27 +198,39 @@ class SpatialDecoder:
     @staticmethod
     def _labels(frame: dict) -> dict:
         athletes = frame["athletes"]
-        boxes = np.array([[x, y, x + w, y + h] for x, y, w, h in (a["bbox"] for a in athletes)],
-                         np.float32).reshape(-1, 4)
-        roles = np.array([a["role"] for a in athletes], np.int64)
-        jerseys = [-1 if a["jersey_legibility"] is not None and a["jersey_legibility"] <= 0.5 else a["jersey"]
-                   for a in athletes]  # the authors' rule: a number is a target only when legible (score > 0.5)
-        lines = np.array(frame["line_endpoints"], np.float32).reshape(NUM_LINES, 2, 2)
-        visible = np.array(frame["line_visible"], bool)
-        return {"boxes": boxes, "class_labels": (roles == BALL).astype(np.int64), "roles": roles,
-                "jerseys": np.array(jerseys, np.int64), "teams": np.array([a["team"] for a in athletes], np.int64),
-                "track_ids": np.array([a["track_id"] for a in athletes], np.int64), "lines": lines,
-                "line_visibility": visible, "has_pitch": bool(frame["has_pitch"])}
+        if isinstance(athletes, dict):  # columnar (`spatial_records_from_arrow`): one array per field
+            xywh = athletes["bbox"]
+            boxes = np.concatenate([xywh[:, :2], xywh[:, :2] + xywh[:, 2:]], axis=1).astype(np.float32)
+            roles = athletes["role"]
+            # the authors' rule: a number is a target only when legible (score > 0.5); NaN = no score
+            jerseys = np.where(athletes["jersey_legibility"] <= 0.5, -1, athletes["jersey"])
+            teams, track_ids = athletes["team"], athletes["track_id"]
+        else:
+            boxes = np.array([[x, y, x + w, y + h] for x, y, w, h in (a["bbox"] for a in athletes)],
+                             np.float32).reshape(-1, 4)
+            roles = np.array([a["role"] for a in athletes], np.int64)
+            jerseys = [-1 if a["jersey_legibility"] is not None and a["jersey_legibility"] <= 0.5 else a["jersey"]
+                       for a in athletes]  # the authors' rule: a number is a target only when legible (score > 0.5)
+            teams, track_ids = [a["team"] for a in athletes], [a["track_id"] for a in athletes]
+        lines = np.asarray(frame["line_endpoints"], np.float32).reshape(NUM_LINES, 2, 2)
+        visible = np.asarray(frame["line_visible"], bool)
+        return {"boxes": boxes, "class_labels": (roles == BALL).astype(np.int64), "roles": np.asarray(roles, np.int64),
+                "jerseys": np.asarray(jerseys, np.int64), "teams": np.asarray(teams, np.int64),
+                "track_ids": np.asarray(track_ids, np.int64), "lines": lines, "line_visibility": visible,
+                "has_pitch": bool(frame["has_pitch"])}
 
     @staticmethod
     def _keypoints(frame: dict, width: int, height: int) -> tuple[np.ndarray, np.ndarray]:
+        table = np.asarray(frame["keypoints"], np.float64)[:NUM_KEYPOINTS]
         points, visible = np.zeros((NUM_KEYPOINTS, 2), np.float32), np.zeros(NUM_KEYPOINTS, bool)
-        for k, (x, y, shown) in enumerate(frame["keypoints"][:NUM_KEYPOINTS]):
-            if shown:
-                points[k], visible[k] = (x * (width - 1), y * (height - 1)), True
+        shown = table[:, 2] != 0
+        points[: len(table)][shown] = table[shown, :2] * np.array([width - 1, height - 1], np.float64)
+        visible[: len(table)] = shown
         return points, visible
 
-    def __call__(self, record: dict) -> dict:
+    def __call__(self, record) -> dict:
+        if isinstance(record, pa.Table):  # a one-row Arrow table (`dataset.with_format("arrow")`)
+            (record,) = spatial_records_from_arrow(record)
         frames = record["frames"]
         if not frames:
             raise ValueError(f"record {record.get('record_id')!r} has no frame.")
@@ -255,6 +329,9 @@ class RecordClips(torch.utils.data.Dataset):
 
     def __init__(self, records, decoder):
         self.records, self.decoder = records, decoder
+        # spatial records are read column-wise (one-row Arrow tables: `spatial_records_from_arrow`)
+        columnar = isinstance(decoder, SpatialDecoder) and hasattr(records, "with_format")
+        self._rows = records.with_format("arrow") if columnar else records
 
     @property
     def report(self) -> DataReport:
@@ -264,11 +341,16 @@ class RecordClips(torch.utils.data.Dataset):
         return len(self.records)
 
     def __getitem__(self, index: int) -> dict:
-        return self.decoder(self.records[int(index)])
+        return self.decoder(self._rows[int(index)])
 
 
-def _unbatched(stream, batch_size: int):
-    """The rows of a streaming dataset, in order, read `batch_size` at a time (`IterableDataset.iter`)."""
+def _unbatched(stream, batch_size: int, columnar: bool = False):
+    """The rows of a streaming dataset, in order, read `batch_size` at a time (`IterableDataset.iter`); `columnar`:
+    spatial records read column-wise from Arrow (`spatial_records_from_arrow`)."""
+    if columnar:
+        for table in stream.with_format("arrow").iter(batch_size=batch_size):
+            yield from spatial_records_from_arrow(table)
+        return
     for batch in stream.iter(batch_size=batch_size):
         columns = list(batch)
         for index in range(len(batch[columns[0]]) if columns else 0):
@@ -321,7 +403,8 @@ class StreamingRecords:
                 continue
             if self._rows is None:
                 shard = self.stream.shard(num_shards=self.num_shards, index=order[self.position], contiguous=True)
-                self._rows = _unbatched(shard.skip(self.row) if self.row else shard, self.read_batch_size)
+                self._rows = _unbatched(shard.skip(self.row) if self.row else shard, self.read_batch_size,
+                                        columnar=isinstance(self.decoder, SpatialDecoder))
             try:
                 record = next(self._rows)
             except StopIteration:
@@ -427,4 +510,4 @@ def open_clips(source: str | os.PathLike, config: str | None = None, split: str 
 
 
 __all__ = ["MediaRoot", "RecordClips", "Records", "SemanticCollate", "SemanticDecoder", "SpatialCollate",
-           "SpatialDecoder", "StreamingRecords", "load_records", "open_clips", "read_info"]
+           "SpatialDecoder", "StreamingRecords", "load_records", "open_clips", "read_info", "spatial_records_from_arrow"]
