@@ -7,6 +7,8 @@ from soccermaster_hf.tracking import TrackedDetection, TrackedFrame, vote_game_s
 from soccermaster_hf.tracking.game_state import END_POINTS, summarise
 from soccermaster_hf.tracking.linking import LinkingConfig, link_cost, link_frames, link_tracklets, merge_summaries
 
+# these tests check the linking rules on tracklets of a few frames: keep them all (the drop rule is tested apart)
+KEEP_ALL = LinkingConfig(min_tracklet_seconds=0)
 RED, BLUE = np.array([50.0, 70.0, 50.0]), np.array([40.0, 10.0, -50.0])
 
 
@@ -38,7 +40,7 @@ def test_an_athlete_out_of_view_is_linked_and_his_teammate_is_not():
     tracks = {**_run(1, range(0, 20), 100, (10.0, 5.0), (2.0, 0.0)),
               **_run(2, range(95, 130), 600, (17.5, 5.0), (2.0, 0.0)),
               **_run(3, range(95, 130), 300, (-30.0, 20.0))}
-    linked = link_tracklets(summarise(_clip(tracks, 130)), fps=25.0)
+    linked = link_tracklets(summarise(_clip(tracks, 130)), fps=25.0, config=KEEP_ALL)
     assert linked == {1: 1, 2: 1, 3: 3}
 
 
@@ -54,15 +56,15 @@ def test_gates_speed_role_overlap_gap_and_kit():
     for name, later in cases.items():
         summaries = summarise(_clip({**base, **later}, 660))
         assert not np.isfinite(link_cost(summaries[1], summaries[2], 25.0)), name
-        assert link_tracklets(summaries, 25.0)[2] == 2, name
+        assert link_tracklets(summaries, 25.0, KEEP_ALL)[2] == 2, name
     # balls are never linked, even when they line up
     balls = summarise(_clip({**_run(1, range(0, 10), 100, (0.0, 0.0), role="ball"),
                              **_run(2, range(12, 20), 150, (0.5, 0.0), role="ball")}, 20))
-    assert link_tracklets(balls, 25.0) == {1: 1, 2: 2}
+    assert link_tracklets(balls, 25.0, KEEP_ALL) == {1: 1, 2: 2}
     # the teams of the clustering gate a pair too
     same = summarise(_clip({**base, **_run(2, range(45, 60), 600, (1.0, 0.0))}, 60))
-    assert link_tracklets(same, 25.0)[2] == 1
-    assert link_tracklets(same, 25.0, teams={1: "left", 2: "right"})[2] == 2
+    assert link_tracklets(same, 25.0, KEEP_ALL)[2] == 1
+    assert link_tracklets(same, 25.0, KEEP_ALL, teams={1: "left", 2: "right"})[2] == 2
 
 
 def test_the_assignment_pairs_crossing_ends_and_starts_by_the_lowest_total_cost():
@@ -70,7 +72,7 @@ def test_the_assignment_pairs_crossing_ends_and_starts_by_the_lowest_total_cost(
     # greedily the cheapest single pair could be wrong; the assignment takes the pairing of least total cost
     tracks = {**_run(1, range(0, 20), 100, (0.0, 0.0)), **_run(2, range(0, 20), 300, (8.0, 0.0)),
               **_run(3, range(70, 90), 110, (1.0, 0.0)), **_run(4, range(70, 90), 310, (9.0, 0.0))}
-    linked = link_tracklets(summarise(_clip(tracks, 90)), 25.0)
+    linked = link_tracklets(summarise(_clip(tracks, 90)), 25.0, KEEP_ALL)
     assert linked == {1: 1, 2: 2, 3: 1, 4: 2}
 
 
@@ -79,7 +81,7 @@ def test_chains_take_the_first_id_and_the_summaries_merge():
               **_run(9, range(80, 95), 300, (2.0, 0.0))}
     frames = _clip(tracks, 95)
     summaries = summarise(frames)
-    linked = link_tracklets(summaries, 25.0)
+    linked = link_tracklets(summaries, 25.0, KEEP_ALL)
     assert linked == {5: 5, 2: 5, 9: 5}
     merged = merge_summaries(summaries, linked)
     assert list(merged) == [5]
@@ -89,7 +91,7 @@ def test_chains_take_the_first_id_and_the_summaries_merge():
     assert athlete.end_point("head")[0] == 0 and athlete.end_point("tail")[0] == 94
     assert len(athlete.head) == END_POINTS and np.allclose(athlete.colour, RED)
     # relabelled in place, and the vote then runs per athlete
-    link_frames(frames, 25.0, image_width=1000.0)
+    link_frames(frames, 25.0, KEEP_ALL, image_width=1000.0)
     vote_game_state(frames, image_width=1000.0)
     assert {d.track_id for f in frames for d in f.detections} == {5}
 
@@ -98,16 +100,16 @@ def test_short_gaps_link_on_the_image_without_a_camera():
     tracks = {1: [(f, 100 + 4 * f, None, "player", RED) for f in range(0, 10)],
               2: [(f, 100 + 4 * f, None, "player", RED) for f in range(13, 20)],  # 3 frames on, in line
               3: [(f, 700 + 4 * f, None, "player", RED) for f in range(13, 20)]}  # far away in the image
-    assert link_tracklets(summarise(_clip(tracks, 20)), 25.0) == {1: 1, 2: 1, 3: 3}
+    assert link_tracklets(summarise(_clip(tracks, 20)), 25.0, KEEP_ALL) == {1: 1, 2: 1, 3: 3}
     # without a camera a long gap is not linked (the image moves with the camera)
     late = {1: tracks[1], 2: [(f, 140 + 4 * f, None, "player", RED) for f in range(60, 70)]}
-    assert link_tracklets(summarise(_clip(late, 70)), 25.0) == {1: 1, 2: 2}
+    assert link_tracklets(summarise(_clip(late, 70)), 25.0, KEEP_ALL) == {1: 1, 2: 2}
 
 
 def test_nothing_to_link_and_bad_settings():
-    assert link_tracklets({}, 25.0) == {}
+    assert link_tracklets({}, 25.0, KEEP_ALL) == {}
     single = summarise(_clip(_run(1, range(5), 100, (0.0, 0.0)), 5))
-    assert link_tracklets(single, 25.0) == {1: 1}
+    assert link_tracklets(single, 25.0, KEEP_ALL) == {1: 1}
     for bad in ({"max_speed": 0}, {"typical_speed": -1.0}, {"max_cost": float("nan")}, {"image_gap_frames": -1},
                 {"colour_weight": -0.5}, {"max_gap_seconds": float("inf")}):
         with pytest.raises(ValueError, match="LinkingConfig"):
@@ -121,7 +123,7 @@ def test_non_finite_pitch_points_are_ignored():
     tracks = {**_run(1, range(0, 20), 100, (0.0, 0.0)), **_run(2, range(45, 60), 600, (1.0, 0.0))}
     frames = _clip(tracks, 60)
     frames[19].detections[0].bbox_pitch = {"x_bottom_middle": float("nan"), "y_bottom_middle": 0.0}
-    assert link_tracklets(summarise(frames), 25.0)[2] == 1
+    assert link_tracklets(summarise(frames), 25.0, KEEP_ALL)[2] == 1
 
 
 def test_linked_tracks_never_overlap_in_time_and_keep_one_role():
@@ -139,9 +141,9 @@ def test_linked_tracks_never_overlap_in_time_and_keep_one_role():
                            velocity, role, colour))
     frames = _clip(tracks, 750)
     summaries = summarise(frames)
-    linked = link_tracklets(summaries, 25.0)
+    linked = link_tracklets(summaries, 25.0, KEEP_ALL)
     assert set(linked) == set(summaries) and len(set(linked.values())) < len(summaries)  # something was linked
-    for frame in link_frames(frames, 25.0, image_width=1000.0):
+    for frame in link_frames(frames, 25.0, KEEP_ALL, image_width=1000.0):
         ids = [d.track_id for d in frame.detections]
         assert len(ids) == len(set(ids)), frame.frame_index
     members: dict[int, list[int]] = {}
@@ -152,3 +154,31 @@ def test_linked_tracks_never_overlap_in_time_and_keep_one_role():
         assert all(a[1] < b[0] for a, b in zip(spans, spans[1:])), head
         assert len({summaries[t].role for t in group}) == 1
         assert head == min(group, key=lambda t: summaries[t].first_frame)  # a chain takes its first tracklet's id
+
+
+def test_short_athlete_tracklets_are_dropped_before_linking():
+    # track 1 (2 s) and track 3 (2 s, the same athlete 1 s later) with a 0.4 s flicker (track 2) between them where
+    # track 1 ended: left in, the flicker takes track 1's link; dropped, track 3 links to track 1
+    tracks = {**_run(1, range(0, 50), 100, (0.0, 0.0)), **_run(2, range(55, 65), 300, (0.5, 0.0)),
+              **_run(3, range(75, 125), 500, (1.5, 0.0)),
+              **_run(4, range(0, 8), 900, (30.0, 0.0), role="ball")}
+    frames = _clip(tracks, 125)
+    assert link_tracklets(summarise(frames), 25.0, KEEP_ALL) == {1: 1, 2: 1, 3: 1, 4: 4}
+    linked = link_tracklets(summarise(frames), 25.0)  # default: athlete tracklets of < 0.8 s dropped, balls kept
+    assert linked == {1: 1, 2: 0, 3: 1, 4: 4}
+    assert linked == link_tracklets(summarise(frames), 25.0, LinkingConfig(min_tracklet_seconds=0.5))
+    assert link_tracklets(summarise(frames), 25.0, LinkingConfig(min_tracklet_seconds=2.1)) == linked  # at the ends
+    merged = merge_summaries(summarise(frames), linked)
+    assert sorted(merged) == [1, 4] and merged[1].count == 100
+    link_frames(frames, 25.0, image_width=1000.0)
+    assert sum(len(f.detections) for f in frames) == 50 + 50 + 8
+    assert all(d.track_id in (1, 4) for f in frames for d in f.detections)
+    assert all(len(frames[f].detections) == 0 for f in range(55, 65))
+    # a short tracklet at either end of the clip may be an athlete the clip cuts: kept
+    edges = summarise(_clip({**tracks, **_run(5, range(0, 6), 700, (20.0, 0.0)),
+                             **_run(6, range(119, 125), 800, (25.0, 0.0))}, 125))
+    at_edges = link_tracklets(edges, 25.0)
+    assert at_edges[2] == 0 and at_edges[5] == 5 and at_edges[6] != 0
+    for bad in (-1.0, float("nan"), float("inf")):
+        with pytest.raises(ValueError, match="min_tracklet_seconds"):
+            LinkingConfig(min_tracklet_seconds=bad)

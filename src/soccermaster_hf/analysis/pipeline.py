@@ -443,8 +443,11 @@ class _Run:
                     current["frames"] += 1
                     current["calibrated"] += frame.calibrated
                     current["views"][row["view"]] = current["views"].get(row["view"], 0) + 1
-                    for detection in frame.detections:  # the tracklet votes
+                    for detection in frame.detections:
                         detection.track_id = linked.get(detection.track_id, detection.track_id)
+                    # linked to 0: a tracklet too short to keep (LinkingConfig.min_tracklet_seconds)
+                    frame.detections = [detection for detection in frame.detections if detection.track_id != 0]
+                    for detection in frame.detections:  # the tracklet votes
                         summary = summaries[detection.track_id]
                         detection.role = summary.role
                         if detection.jersey is not None:
@@ -459,7 +462,7 @@ class _Run:
                     per_frame.write(json.dumps({"frame": row["frame"] + 1, "time": row["time"], "shot": row["shot"],
                                                 "view": row["view"], "camera": row["camera"] is not None,
                                                 "calibration": row["calibration"], "athletes": row["athletes"],
-                                                "tracked": len(row["detections"])}) + "\n")
+                                                "tracked": len(frame.detections)}) + "\n")
         except BaseException:
             gsr.abort()
             skillcorner.abort()

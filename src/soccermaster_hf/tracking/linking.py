@@ -19,6 +19,10 @@ training another model:
   "other" are never linked); when both tracklets carry decoder embeddings, their cosine distance adds to the cost.
   Jerseys are not used: the model reads too few numbers to trust a disagreement.
 
+Before linking, an athlete tracklet shorter than ``min_tracklet_seconds`` (0.8 s) that does not touch the clip's first
+or last frame is dropped: the detector's flickers, which otherwise add ids to the athletes they touch and take the
+links of their long neighbours (chosen on the validation clip below; docs/tracking.md has the numbers).
+
 The ends and starts are matched by a minimum-cost assignment (``scipy.optimize.linear_sum_assignment``) per
 connected group of candidate pairs, each tracklet getting at most one successor and one predecessor; a pair is linked
 when its cost is at most ``max_cost``. Chains of linked tracklets take the id of their first tracklet.
@@ -60,6 +64,12 @@ class LinkingConfig:
     calibrated positions' error. image_gap_frames: longest gap linked on image positions when a tracklet has no pitch
     position. max_colour_distance: Lab distance between torso colours beyond which two tracklets are different kits.
     colour_weight / embedding_weight: weights of the colour and embedding terms. max_cost: the highest cost linked.
+    min_tracklet_seconds: an athlete tracklet with fewer detections than this many seconds of frames is dropped
+    before linking (its detections leave the output; 0 keeps every tracklet), unless it touches the first or last
+    frame analysed (an athlete cut by the clip's ends). These are the detector's flickers: a
+    box that slides off an athlete and vanishes within a few frames, or a box between two teammates. Left in, they
+    add ids to the athletes they touch and take the links their long neighbours should get. Balls and "other" are
+    never dropped.
     """
 
     max_gap_seconds: float = 20.0
@@ -71,6 +81,7 @@ class LinkingConfig:
     colour_weight: float = 0.5
     embedding_weight: float = 0.5
     max_cost: float = 2.0
+    min_tracklet_seconds: float = 0.8
 
     def __post_init__(self):
         for name in ("max_gap_seconds", "max_speed", "typical_speed", "position_noise", "max_colour_distance",
@@ -82,6 +93,8 @@ class LinkingConfig:
             value = getattr(self, name)
             if not np.isfinite(value) or value < 0:
                 raise ValueError(f"LinkingConfig.{name} must be >= 0, got {value!r}.")
+        if not np.isfinite(self.min_tracklet_seconds) or self.min_tracklet_seconds < 0:
+            raise ValueError(f"LinkingConfig.min_tracklet_seconds must be >= 0, got {self.min_tracklet_seconds!r}.")
         if self.image_gap_frames < 0:
             raise ValueError(f"LinkingConfig.image_gap_frames must be >= 0, got {self.image_gap_frames!r}.")
 
@@ -126,13 +139,19 @@ def link_cost(earlier: TrackSummary, later: TrackSummary, fps: float, config: Li
 def link_tracklets(summaries: dict[int, TrackSummary], fps: float = 25.0, config: LinkingConfig | None = None,
                    teams: dict[int, str | None] | None = None) -> dict[int, int]:
     """``{track id: linked id}`` for every track of `summaries` (a track not linked keeps its id; a chain of linked
-    tracklets takes the id of its first one). Summaries need the frames they were built with
-    (:meth:`TrackSummary.add` with ``frame_index``)."""
+    tracklets takes the id of its first one; an athlete tracklet shorter than ``min_tracklet_seconds`` that does not
+    touch the first or last frame of `summaries` maps to 0: dropped). Summaries need the frames they were built with (:meth:`TrackSummary.add` with ``frame_index``)."""
     config = config or LinkingConfig()
     if not np.isfinite(fps) or fps <= 0:
         raise ValueError(f"fps must be a positive number, got {fps!r}.")
-    ids = sorted((t for t, s in summaries.items() if s.count and s.role in _LINKED_ROLES),
-                 key=lambda t: (summaries[t].first_frame, t))
+    shortest = int(np.ceil(config.min_tracklet_seconds * fps - 1e-9))
+    athletes = [t for t, s in summaries.items() if s.count and s.role in _LINKED_ROLES]
+    # a tracklet that touches the first or last frame analysed may be an athlete cut by the clip's ends: kept
+    begin = min((s.first_frame for s in summaries.values() if s.count), default=0)
+    end = max((s.last_frame for s in summaries.values() if s.count), default=0)
+    dropped = {t for t in athletes if summaries[t].count < shortest
+               and begin < summaries[t].first_frame and summaries[t].last_frame < end}
+    ids = sorted((t for t in athletes if t not in dropped), key=lambda t: (summaries[t].first_frame, t))
     starts = [summaries[t].first_frame for t in ids]
     max_gap = int(np.ceil(config.max_gap_seconds * fps))
     rows, cols, costs = [], [], []
@@ -168,7 +187,7 @@ def link_tracklets(summaries: dict[int, TrackSummary], fps: float = 25.0, config
             for a, b in zip(*linear_sum_assignment(matrix)):
                 if matrix[a, b] <= config.max_cost:
                     successor[left[a]] = right[b]
-    linked = {track: track for track in summaries}
+    linked = {track: 0 if track in dropped else track for track in summaries}
     has_predecessor = set(successor.values())
     for i in range(len(ids)):
         if i in has_predecessor:
@@ -181,10 +200,13 @@ def link_tracklets(summaries: dict[int, TrackSummary], fps: float = 25.0, config
 
 
 def merge_summaries(summaries: dict[int, TrackSummary], linked: dict[int, int]) -> dict[int, TrackSummary]:
-    """The summaries of the linked tracks (each chain's tracklets merged in time order) by linked id."""
+    """The summaries of the linked tracks (each chain's tracklets merged in time order) by linked id; tracks linked
+    to 0 (dropped) are left out."""
     out: dict[int, TrackSummary] = {}
     for track in sorted(summaries, key=lambda t: (summaries[t].first_frame or 0, t)):
         target = linked.get(track, track)
+        if target == 0:
+            continue
         out[target] = out[target].merged(summaries[track]) if target in out else summaries[track]
     return out
 
@@ -201,10 +223,18 @@ def link_summaries(summaries: dict[int, TrackSummary], fps: float = 25.0, config
 
 def link_frames(frames: list[TrackedFrame], fps: float = 25.0, config: LinkingConfig | None = None,
                 image_width: float | None = None) -> list[TrackedFrame]:
-    """Link the tracklets of tracked frames (:func:`link_summaries`) and relabel their detections in place; returns
-    `frames`. Run it before the tracklet vote (:func:`~.game_state.vote_game_state`), which then votes per athlete."""
+    """Link the tracklets of tracked frames (:func:`link_summaries`) and relabel their detections in place (the
+    detections of dropped tracklets are removed from their frames); returns `frames`. Run it before the tracklet vote
+    (:func:`~.game_state.vote_game_state`), which then votes per athlete."""
     linked, _ = link_summaries(summarise(frames), fps, config, image_width)
+    dropped = set()
     for track_id, detections in tracklets(frames).items():
+        target = linked.get(track_id, track_id)
         for detection in detections:
-            detection.track_id = linked.get(track_id, track_id)
+            detection.track_id = target
+            if target == 0:
+                dropped.add(id(detection))
+    if dropped:
+        for frame in frames:
+            frame.detections = [d for d in frame.detections if id(d) not in dropped]
     return frames
