@@ -110,10 +110,14 @@ def test_time_range_and_bad_settings(clip, tiny_model, tmp_path, capsys):
     assert [r["frame"] for r in rows] == [5, 6, 7, 8] and summary["start_seconds"] == 0.16
     for argv, message in ((["--start", "10"], "nothing to analyse"), (["--end", "0"], "end must be"),
                           (["--segment-seconds", "0"], "must be > 0"), (["--half", "3"], "invalid choice"),
-                          (["--spotting-stride", "-1"], "must be > 0"), (["--max-frames", "0"], ">= 1")):
+                          (["--spotting-stride", "-1"], "must be > 0"), (["--max-frames", "0"], ">= 1"),
+                          (["--min-tracklet-seconds", "-0.5"], ">= 0"), (["--min-tracklet-seconds", "nan"], "finite")):
         code = main(["analyze", str(clip / "img1"), "--model", tiny_model, "--out", str(tmp_path / "bad"), *argv])
         assert code in (1, 2) and message in capsys.readouterr().err, argv
         assert not (tmp_path / "bad").exists()
+    with pytest.raises(AnalysisError, match="min_tracklet_seconds"):
+        analyze(str(clip / "img1"), tiny_model, tmp_path / "bad", progress=False, min_tracklet_seconds=float("inf"))
+    assert not (tmp_path / "bad").exists()
 
 
 def test_a_single_image_gets_no_events(clip, tiny_model, tmp_path):

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ..tracking.linking import LinkingConfig
+
 
 def _arg(default, help: str, **cli):
     return field(default=default, metadata={"help": help, **cli})
@@ -46,6 +48,10 @@ class AnalyzeArguments:
                                       "sliding detections, players out of view) by pitch position, kit colour, role "
                                       "and team, before the tracklet vote (--no-link-tracklets: the tracker's ids as "
                                       "they are).")
+    min_tracklet_seconds: float = _arg(LinkingConfig.min_tracklet_seconds,
+                                       "With linking: drop athlete tracklets shorter than this (seconds) before "
+                                       "linking, except at the clip's ends (the detector's flickers; 0 keeps all).",
+                                       minimum=0.0)
     prompts: list[str] | None = _arg(None, "Zero-shot event prompts scored on every spotting window by the model's "
                                            "video-text alignment (events.json 'zero_shot'); needs a model with a text "
                                            "tower and its tokenizer (`soccermaster train --text-encoder`), which "

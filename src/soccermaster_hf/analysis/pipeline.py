@@ -48,7 +48,7 @@ from ..geometry.observations import PitchObservations
 from ..modeling.modeling_soccermaster_detection import detection_output
 from ..tracking import make_tracker
 from ..tracking.game_state import TrackSummary, team_assignment
-from ..tracking.linking import link_summaries
+from ..tracking.linking import LinkingConfig, link_summaries
 from ..utils.io import atomic_file, atomic_path, atomic_write_json, clean_stale_staging, write_marker
 from .kloppy_export import MetricaCSVWriter, SkillCornerWriter
 from .render import concatenate_videos, draw_minimap
@@ -109,6 +109,7 @@ def analyze(
     shot_window: int = 4,
     link_tracklets: bool = True,
     prompts: list[str] | None = None,
+    min_tracklet_seconds: float = LinkingConfig.min_tracklet_seconds,
 ) -> dict:
     """Run the pipeline (see the module docstring); returns the summary dictionary (also written to disk).
 
@@ -129,6 +130,8 @@ def analyze(
     window restarts at a cut and at a segment boundary; 1: off). `link_tracklets`: join the tracker's tracklets across
     gaps it cannot bridge (:func:`~soccermaster_hf.tracking.linking.link_tracklets`: pitch position, kit colour and
     role) before the tracklet vote; the output files carry the linked ids, the overlay video the tracker's.
+    `min_tracklet_seconds`: with linking, athlete tracklets shorter than this that do not touch the first or last
+    frame are dropped first (:class:`~soccermaster_hf.tracking.linking.LinkingConfig`; 0 keeps them).
     `prompts`: zero-shot texts scored on every spotting window by the model's video-text alignment (a model with a
     text tower and its tokenizer, as `soccermaster train --text-encoder` saves it; such a model scores the event
     keywords by default); spotted like the event head's classes, in `events.json` under `zero_shot`.
@@ -139,6 +142,11 @@ def analyze(
     output_dir = Path(output_dir)
     _check_settings(max_frames, batch_size, start, end, segment_seconds, spotting_stride, half, calibrate_every,
                     shot_window)
+    try:
+        linking = LinkingConfig(min_tracklet_seconds=float(min_tracklet_seconds))
+    except (TypeError, ValueError) as error:
+        raise AnalysisError(f"min_tracklet_seconds must be a number of seconds >= 0, got {min_tracklet_seconds!r} "
+                            f"({error}).") from None
     if demo or source is None:
         frames, fps, description = demo_frames(min(max_frames or 50, 50), seed)
         frame_source = FrameSource.from_arrays(frames, fps, description)
@@ -167,6 +175,7 @@ def analyze(
                 "segment_seconds": segment_seconds, "spotting_stride": spotting_stride, "split": split, "half": half,
                 "commentary_model": commentary_model, "calibrate_every": calibrate_every,
                 "shot_window": shot_window, "link_tracklets": link_tracklets,
+                "min_tracklet_seconds": min_tracklet_seconds,
                 "prompts": None if scorer is None else scorer.prompts}
     store = SegmentStore(output_dir)
     previous = _read_run(output_dir)
@@ -196,7 +205,7 @@ def analyze(
     run.process()
     summary = run.finish(source if not demo else None, split, half, description=frame_source.description,
                          model_description=model_description, tracker=tracker, commentator=commentator,
-                         elapsed=time.perf_counter() - started, link=link_tracklets)
+                         elapsed=time.perf_counter() - started, link=link_tracklets, linking=linking)
     atomic_write_json(store.root / RUN_FILE, {"settings": settings, "complete": True})
     return summary
 
@@ -412,13 +421,13 @@ class _Run:
 
     # ------------------------------------------------------------------------------------------------ outputs
     def finish(self, source, split: str, half: int, description: str, model_description: str, tracker: str,
-               commentator, elapsed: float, link: bool = True) -> dict:
+               commentator, elapsed: float, link: bool = True, linking: LinkingConfig | None = None) -> dict:
         out, store = self.output_dir, self.store
         config = self.model.config
         summaries = self.summaries  # built from the rows on disk and every row since: what the rows give
         linked: dict[int, int] = {}
         if link:  # one summary per linked track: the votes, teams and kloppy players are per athlete
-            linked, summaries = link_summaries(summaries, self.fps, image_width=self.source.width)
+            linked, summaries = link_summaries(summaries, self.fps, linking, image_width=self.source.width)
         teams = team_assignment(summaries, image_width=self.source.width, role_of=lambda _, s: s.role)
         clip_name, mot_name, image_ids = clip_identity(source, self.source.num_frames, split)
         frames = calibrated = athletes = 0
