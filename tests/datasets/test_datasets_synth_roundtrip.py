@@ -89,6 +89,14 @@ def test_columnar_arrow_records_decode_exactly_like_python_rows(synth_dir, built
     legibility = columnar["frames"][0]["athletes"]["jersey_legibility"]
     assert legibility[0] != legibility[0] and legibility[1] == pytest.approx(0.2)
     assert_same(decode(row), decode(patched))
+    # a missing fixed-size value would shift every later athlete or frame: refused with the record named
+    for path, key in ((("athletes", 2), "bbox"), ((), "keypoints"), ((), "line_endpoints")):
+        broken = records[0]
+        target = broken["frames"][1]
+        target = target[path[0]][path[1]] if path else target
+        target[key] = None
+        with pytest.raises(ValueError, match=f"{broken['record_id']}.*missing '{key}'"):
+            smd.spatial_records_from_arrow(pa.Table.from_pylist([broken], schema=table.schema))
 
 
 def test_synth_videos_give_the_same_labels_and_close_pixels(synth_dir, built):

@@ -91,6 +91,16 @@ def _flat(array):
     return pc.list_flatten(array)
 
 
+def _complete(array, name: str, table: pa.Table):
+    """`array` (a fixed-size list field) unnested; a missing value there would shift every later row, so refuse."""
+    if array.null_count:
+        ids = table.column("record_id").to_pylist() if "record_id" in table.column_names else []
+        raise ValueError(f"spatial records {', '.join(map(str, ids[:3]))}{' ...' if len(ids) > 3 else ''}: "
+                         f"{array.null_count} missing {name!r} value(s); every athlete needs a bbox and every frame "
+                         "its line and keypoint tables.")
+    return _flat(array)
+
+
 def _numbers(array, fill=None) -> np.ndarray:
     if fill is not None and array.null_count:
         array = pc.fill_null(array, fill)
@@ -119,9 +129,12 @@ def spatial_records_from_arrow(table: pa.Table) -> list[dict]:
     frame_index = _numbers(field("frame_index"), -1)
     images = field("image").to_pylist()
     has_pitch, has_keypoints = field("has_pitch").to_pylist(), field("has_keypoints").to_pylist()
-    lines = _numbers(_flat(_flat(field("line_endpoints")))).reshape(len(frames), NUM_LINES, 4)
-    line_visible = _numbers(_flat(field("line_visible")), False).reshape(len(frames), NUM_LINES)
-    keypoints = _numbers(_flat(_flat(field("keypoints")))).reshape(len(frames), NUM_KEYPOINTS, 3)
+    lines = _numbers(_complete(_complete(field("line_endpoints"), "line_endpoints", table), "line_endpoints", table)
+                     ).reshape(len(frames), NUM_LINES, 4)
+    line_visible = _numbers(_complete(field("line_visible"), "line_visible", table), False).reshape(len(frames),
+                                                                                                     NUM_LINES)
+    keypoints = _numbers(_complete(_complete(field("keypoints"), "keypoints", table), "keypoints", table)
+                         ).reshape(len(frames), NUM_KEYPOINTS, 3)
     athletes_column = field("athletes")
     athletes = _flat(athletes_column)
     athlete_offsets = np.concatenate([[0], np.cumsum(_numbers(pc.list_value_length(athletes_column), 0))])
@@ -129,7 +142,7 @@ def spatial_records_from_arrow(table: pa.Table) -> list[dict]:
     def athlete(name, fill=None):
         return _numbers(pc.struct_field(athletes, name), fill)
 
-    columns = {"bbox": _numbers(_flat(pc.struct_field(athletes, "bbox"))).reshape(-1, 4),
+    columns = {"bbox": _numbers(_complete(pc.struct_field(athletes, "bbox"), "bbox", table)).reshape(-1, 4),
                "role": athlete("role", -1).astype(np.int64), "team": athlete("team", -1).astype(np.int64),
                "jersey": athlete("jersey", -1).astype(np.int64), "track_id": athlete("track_id", -1).astype(np.int64),
                "jersey_legibility": athlete("jersey_legibility").astype(np.float64)}  # nulls -> NaN
