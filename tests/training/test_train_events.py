@@ -192,3 +192,106 @@ def test_a_damaged_cache_file_is_encoded_again(semantic_clips, base_model, tmp_p
     assert "unreadable cache file" in capsys.readouterr().out
     torch.testing.assert_close(again["features"], first["features"])
     assert torch.equal(again["labels"], first["labels"])
+
+
+def test_the_grid_event_head_reads_tokens_on_a_time_by_space_grid(tmp_path):
+    """`event_config.head_type = "grid_linear"` (ours): cells of the patch grid averaged per time bin, LayerNorm,
+    Linear. Every model class that runs the event head builds and runs it; it needs tokens, not F_sem alone."""
+    from soccermaster_hf.modeling import SoccerMasterForGameStateReconstruction, SoccerMasterForVideoClassification
+    from soccermaster_hf.modeling.configuration_soccermaster import SoccerMasterEventConfig
+    from soccermaster_hf.modeling.modeling_soccermaster_video import SoccerMasterGridEventHead, event_head_forward
+
+    torch.manual_seed(0)
+    head = SoccerMasterGridEventHead(SoccerMasterEventConfig(head_type="grid_linear", grid_size=2, time_bins=3), 8)
+    tokens = torch.randn(2, 6, 16, 8)  # (batch, frames, 4 x 4 patches, hidden)
+    cells = head.pool(tokens)
+    assert cells.shape == (2, 6, 4, 8)
+    grid = tokens.reshape(2, 6, 4, 4, 8)
+    torch.testing.assert_close(cells[:, :, 0], grid[:, :, :2, :2].mean(dim=(2, 3)))  # top-left cell
+    torch.testing.assert_close(cells[:, :, 3], grid[:, :, 2:, 2:].mean(dim=(2, 3)))  # bottom-right cell
+    logits, features = head(cells)
+    assert logits.shape == (2, 23) and features.shape == (2, 8)
+    binned = cells.reshape(2, 3, 2, 4, 8).mean(2)  # 6 frames -> 3 bins of 2
+    expected = head.classifier(torch.nn.functional.layer_norm(binned, (8,), head.grid_norm.weight,
+                                                             head.grid_norm.bias, head.grid_norm.eps).flatten(1))
+    torch.testing.assert_close(logits, expected)
+    assert not torch.allclose(head(cells.flip(1))[0], logits, atol=1e-4)  # order-aware
+    assert not torch.allclose(head(cells.flip(2))[0], logits, atol=1e-4)  # layout-aware
+    assert head(head.pool(torch.randn(1, 30, 16, 8)))[0].shape == (1, 23)  # another length: binned the same way
+    with pytest.raises(ValueError, match="tokens"):
+        event_head_forward(head, torch.randn(2, 6, 8))
+    with pytest.raises(ValueError, match="square"):
+        head.pool(torch.randn(1, 2, 15, 8))
+    for bad in ({"head_type": "mlp"}, {"grid_size": 0}, {"time_bins": -2}):
+        with pytest.raises(ValueError, match="head_type|grid_size|time_bins"):
+            SoccerMasterEventConfig(**bad)
+    # every class that runs the event head, saved and loaded
+    config = SoccerMasterConfig.from_preset("tiny", num_frames=4)
+    config.event_config = SoccerMasterEventConfig(**{**config.event_config.to_dict(), "head_type": "grid_linear",
+                                                     "grid_size": 2})
+    model = SoccerMasterForPreTraining(config).eval()
+    clip = torch.rand(2, 4, 3, config.vision_config.image_size, config.vision_config.image_size)
+    with torch.no_grad():
+        out = model(semantic_pixel_values=clip, event_labels=torch.tensor([1, 2]))
+    assert out.event_logits.shape == (2, 23) and torch.isfinite(out.loss)
+    model.save_pretrained(tmp_path / "grid")
+    video = SoccerMasterForVideoClassification.from_pretrained(tmp_path / "grid").eval()
+    game = SoccerMasterForGameStateReconstruction.from_pretrained(tmp_path / "grid").eval()
+    assert isinstance(video.event_head, SoccerMasterGridEventHead)
+    with torch.no_grad():
+        by_video = video(pixel_values=clip).logits
+        by_game = game(pixel_values=clip).event_logits
+        vision = game.vision_model(clip)
+        by_parts = game(pooler_output=vision.pooler_output, last_hidden_state=vision.last_hidden_state).event_logits
+    torch.testing.assert_close(by_video, out.event_logits, rtol=1e-4, atol=1e-4)
+    torch.testing.assert_close(by_game, out.event_logits, rtol=1e-4, atol=1e-4)
+    torch.testing.assert_close(by_parts, out.event_logits, rtol=1e-4, atol=1e-4)
+    with pytest.raises(ValueError, match="grid_linear"):
+        video(pooler_output=vision.pooler_output)
+    # `analyze`'s spotter: F_spa of single frames gathered into a window, the temporal layers, the grid head
+    from soccermaster_hf.analysis.spotting import EventSpotter
+
+    spotter = EventSpotter(game, fps=1.0, window=4, stride=1.0)
+    with torch.no_grad():
+        states = game.vision_model(clip[0]).spatial_hidden_state  # image mode, frame by frame
+    windows = [window for index in range(4) for window in spotter.add(index, states[index])]
+    assert len(windows) == 1
+    torch.testing.assert_close(torch.tensor(windows[0]["probabilities"]), out.event_logits[0].softmax(-1),
+                               rtol=1e-3, atol=1e-4)
+
+
+def test_train_events_trains_a_grid_head_from_cached_grid_cells(semantic_clips, base_model, tmp_path):
+    """--event-head grid_linear: a fresh grid head on the frozen backbone, trained from cached grid cells; the result
+    loads in every class and scores the same end to end as from the cache."""
+    from soccermaster_hf.modeling import SoccerMasterForVideoClassification
+    from soccermaster_hf.modeling.modeling_soccermaster_video import SoccerMasterGridEventHead
+    from soccermaster_hf.training.events import EventTrainingArguments, cached_features, event_logits
+
+    final = _train(semantic_clips, base_model, tmp_path / "grid", 20, eval_data=[str(semantic_clips)],
+                   event_head="grid_linear")
+    model = SoccerMasterForPreTraining.from_pretrained(final).eval()
+    assert model.config.event_config.head_type == "grid_linear"
+    assert isinstance(model.event_head, SoccerMasterGridEventHead)
+    results = json.loads((final / "event_results.json").read_text())
+    assert results["accuracy"] >= results["majority_class_rate"]
+    assert model.event_head.classifier.weight.abs().sum() > 0  # trained away from its zero start
+    before = SoccerMasterForPreTraining.from_pretrained(base_model).state_dict()
+    after = model.state_dict()
+    assert all(torch.equal(before[k], after[k]) for k in before if not k.startswith("event_head."))
+    (cache,) = [p for p in (tmp_path / "grid" / "features").glob("*.safetensors")]
+    size = SoccerMasterImageProcessor.from_model_config(model.config).size.height
+    data = cached_features(str(semantic_clips), model, str(base_model), tmp_path / "grid" / "features", 4, size,
+                           False, progress=False, grid_size=4)
+    assert data["features"].shape[1:] == (4, 16, model.config.vision_config.hidden_size)
+    assert results["clips"] == len(data["labels"]) > 0
+    from soccermaster_hf.data.semantic import SemanticClips, to_semantic_inputs
+
+    clips = SemanticClips(str(semantic_clips), num_frames=4)
+    inputs = to_semantic_inputs([clips[0], clips[1]], size)
+    video = SoccerMasterForVideoClassification.from_pretrained(final).eval()
+    with torch.no_grad():
+        end_to_end = video(pixel_values=inputs["semantic_pixel_values"]).logits
+        cached = event_logits(model, data["features"][:2].float(), False)
+    torch.testing.assert_close(end_to_end, cached, rtol=2e-3, atol=2e-3)  # cache in float16
+    with pytest.raises(ValueError, match="grid_linear"):
+        EventTrainingArguments(train_data=["x"], output_dir="y", event_head="grid_linear", train_pooling=True)

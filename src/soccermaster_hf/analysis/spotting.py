@@ -84,8 +84,8 @@ class EventSpotter:
     def _score(self, items: list[tuple[int, torch.Tensor]], start: float, end: float) -> dict:
         states = torch.stack([state for _, state in items])[None]  # (1, frames, patches, hidden)
         with torch.inference_mode():
-            _, pooled = self.model.vision_model.temporal_forward(states)
-            logits = self.model(pooler_output=pooled).event_logits.float()
+            tokens, pooled = self.model.vision_model.temporal_forward(states)
+            logits = self.model(pooler_output=pooled, last_hidden_state=tokens).event_logits.float()
         probabilities = logits.softmax(-1)[0].tolist()
         window = {"start": round(start, 3), "end": round(end, 3), "centre": round((start + end) / 2, 3),
                   "probabilities": [round(p, 6) for p in probabilities]}

@@ -168,6 +168,9 @@ EVENT_KEYWORDS = [
     "corner", "free kick", "foul with no card",
 ]
 
+# the event head's kinds: the authors' Transformer over F_sem, and our linear head on a time x space grid of tokens
+EVENT_HEAD_TYPES = ("transformer", "grid_linear")
+
 # SoccerNet-v2's 17 action-spotting classes -> the keywords above. The authors store SoccerNet-v2 clips already
 # mapped and their table was not published; this is our documented mapping (kick-offs open halves or restart after
 # goals and are closest to "start of half game"; shots on target that are not goals are saves).
@@ -426,6 +429,14 @@ class SoccerMasterEventConfig(PreTrainedConfig):
             in time). 0 is the authors' head, which has none: its encoder and mean over frames are blind to the order
             of the frames (only the backbone's temporal embedding carries it), so "ball out of play" cannot be told
             from the set piece that follows it (our option; README, *Event head*).
+        head_type (`str`, *optional*, defaults to `"transformer"`): `"transformer"` is the authors' head above, on
+            F_sem (one pooled vector per frame). `"grid_linear"` (our option) reads the backbone's last hidden state
+            instead: each frame's patch tokens averaged on a `grid_size` x `grid_size` grid, the frames averaged into
+            `time_bins` equal spans, each cell LayerNorm-ed, then one linear layer. It keeps where things are in the
+            frame, which the pooled vector loses (README, *Event head*).
+        grid_size (`int`, *optional*, defaults to 4): cells per side of the `"grid_linear"` head's grid.
+        time_bins (`int`, *optional*, defaults to 6): time spans of the `"grid_linear"` head (a 30-frame clip: 5
+            frames each).
     """
 
     model_type = "soccermaster_event"
@@ -439,11 +450,20 @@ class SoccerMasterEventConfig(PreTrainedConfig):
     loss_coefficient: float | int = 1.0
     label_smoothing: float | int = 0.0
     frame_position_embeddings: int = 0
+    head_type: str = "transformer"
+    grid_size: int = 4
+    time_bins: int = 6
 
     def __post_init__(self, **kwargs: Any) -> None:
         super().__post_init__(**kwargs)
         if self.frame_position_embeddings < 0:
             raise ValueError(f"frame_position_embeddings must be >= 0, got {self.frame_position_embeddings}.")
+        if self.head_type not in EVENT_HEAD_TYPES:
+            raise ValueError(f"head_type must be one of {', '.join(EVENT_HEAD_TYPES)}, got {self.head_type!r}.")
+        for name in ("grid_size", "time_bins"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"{name} must be a positive integer, got {value!r}.")
         if self.id2label is None or set(self.id2label.values()) <= {"LABEL_0", "LABEL_1"}:
             self.id2label = dict(enumerate(EVENT_KEYWORDS))
             self.label2id = {name: index for index, name in self.id2label.items()}
@@ -698,6 +718,7 @@ __all__ = [
     "COMMENTARY_QFORMER_DEFAULTS",
     "COMMENTARY_VIDEO_TOKEN",
     "CONFIG_PRESETS",
+    "EVENT_HEAD_TYPES",
     "EVENT_KEYWORDS",
     "SOCCERNET_V2_TO_KEYWORD",
     "ROLE_NAMES",

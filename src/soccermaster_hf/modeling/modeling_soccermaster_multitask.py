@@ -36,7 +36,13 @@ from .modeling_soccermaster_pitch import (
     SoccerMasterPixelShuffleHead,
     pitch_output,
 )
-from .modeling_soccermaster_video import SoccerMasterEventHead, add_alignment_modules, alignment_forward, encode_texts
+from .modeling_soccermaster_video import (
+    add_alignment_modules,
+    alignment_forward,
+    build_event_head,
+    encode_texts,
+    event_head_forward,
+)
 
 
 class SoccerMasterMultiTaskPreTrainedModel(SoccerMasterPreTrainedModel):
@@ -53,7 +59,7 @@ class SoccerMasterMultiTaskPreTrainedModel(SoccerMasterPreTrainedModel):
         self.detection_head = SoccerMasterDetectionHead(config.detection_config, hidden)
         self.keypoint_head = SoccerMasterPixelShuffleHead(pitch, hidden, pitch.num_keypoints + 1, "softmax")
         self.line_head = SoccerMasterPixelShuffleHead(pitch, hidden, pitch.num_lines + 1, "sigmoid")
-        self.event_head = SoccerMasterEventHead(config.event_config, hidden)
+        self.event_head = build_event_head(config.event_config, hidden)
         add_alignment_modules(self, config)
         self.post_init()
 
@@ -107,6 +113,7 @@ class SoccerMasterForGameStateReconstruction(SoccerMasterMultiTaskPreTrainedMode
         pixel_values: torch.Tensor | None = None,
         spatial_hidden_state: torch.Tensor | None = None,
         pooler_output: torch.Tensor | None = None,
+        last_hidden_state: torch.Tensor | None = None,
         **kwargs: Unpack[TransformersKwargs],
     ) -> SoccerMasterGameStateOutput:
         r"""
@@ -117,6 +124,9 @@ class SoccerMasterForGameStateReconstruction(SoccerMasterMultiTaskPreTrainedMode
                 (spatial heads only).
             pooler_output (`torch.FloatTensor` of shape `(batch_size, num_frames, hidden)`, *optional*): precomputed
                 F_sem, e.g. of a long clip gathered chunk by chunk (the event head runs on it).
+            last_hidden_state (`torch.FloatTensor` of shape `(batch_size, num_frames, num_patches, hidden)`,
+                *optional*): the video-mode last hidden state that goes with a precomputed `pooler_output`; the
+                `"grid_linear"` event head reads it.
         """
         check_forward_kwargs(self, kwargs)
         vision_outputs = None
@@ -131,7 +141,9 @@ class SoccerMasterForGameStateReconstruction(SoccerMasterMultiTaskPreTrainedMode
             detection = detection_output(self.detection_head, spatial_hidden_state)
             pitch = pitch_output(self.keypoint_head, self.line_head, self.config.pitch_config, spatial_hidden_state)
         if pooler_output is not None:
-            event_logits, _ = self.event_head(pooler_output.to(self.event_head.classifier.weight.dtype))
+            if last_hidden_state is None and vision_outputs is not None and vision_outputs.last_hidden_state.ndim == 4:
+                last_hidden_state = vision_outputs.last_hidden_state
+            event_logits, _ = event_head_forward(self.event_head, pooler_output, last_hidden_state)
         return SoccerMasterGameStateOutput(detection=detection, pitch=pitch, pooler_output=pooler_output,
                                            event_logits=event_logits, **vision_extras(vision_outputs))
 
@@ -247,8 +259,9 @@ class SoccerMasterForPreTraining(SoccerMasterMultiTaskPreTrainedModel):
                 loss_dict.update(pitch.loss_dict)
                 weighted.append(pitch.loss)
         if semantic_pixel_values is not None:
-            semantic = self.vision_model(semantic_pixel_values).pooler_output
-            event_logits, _ = self.event_head(semantic)
+            semantic_outputs = self.vision_model(semantic_pixel_values)
+            event_logits, _ = event_head_forward(self.event_head, semantic_outputs.pooler_output,
+                                                 semantic_outputs.last_hidden_state, cast=False)
             output.event_logits = event_logits
             if event_labels is not None:
                 event_labels = torch.as_tensor(event_labels, device=event_logits.device).long().reshape(-1)
@@ -259,7 +272,7 @@ class SoccerMasterForPreTraining(SoccerMasterMultiTaskPreTrainedModel):
                         label_smoothing=float(config.event_config.label_smoothing))
                     weighted.append(config.event_config.loss_coefficient * loss_dict["loss_events"])
             if text_embeds is not None or input_ids is not None:
-                video = nn.functional.normalize(semantic.mean(dim=1), dim=-1)
+                video = nn.functional.normalize(semantic_outputs.pooler_output.mean(dim=1), dim=-1)
                 text = encode_texts(self, input_ids, attention_mask, text_embeds)
                 logits, _, loss_dict["loss_alignment"] = alignment_forward(
                     self, video, text, keywords, config.alignment_extra_positive_keywords, True)

@@ -105,6 +105,79 @@ class SoccerMasterEventHead(nn.Module):
         return self.classifier(features), features
 
 
+def grid_pool(last_hidden_state: torch.Tensor, grid_size: int) -> torch.Tensor:
+    """Each frame's patch tokens averaged on a `grid_size` x `grid_size` grid (adaptive average pooling of the square
+    patch grid, row-major cells): `(batch, frames, patches, hidden)` -> `(batch, frames, grid_size**2, hidden)`."""
+    if last_hidden_state.ndim != 4:
+        raise ValueError("the grid event head needs the backbone's last hidden state of shape (batch, frames, "
+                         f"patches, hidden); got {tuple(last_hidden_state.shape)}.")
+    batch, frames, patches, hidden = last_hidden_state.shape
+    side = int(round(patches ** 0.5))
+    if side * side != patches:
+        raise ValueError(f"the grid event head needs a square patch grid; got {patches} patches per frame.")
+    tokens = last_hidden_state.reshape(batch * frames, side, side, hidden).permute(0, 3, 1, 2)
+    cells = nn.functional.adaptive_avg_pool2d(tokens, grid_size)  # (batch * frames, hidden, grid, grid)
+    return cells.flatten(2).transpose(1, 2).reshape(batch, frames, grid_size ** 2, hidden)
+
+
+class SoccerMasterGridEventHead(nn.Module):
+    """Tokens on a time x space grid -> per-cell LayerNorm -> Linear (`event_config.head_type = "grid_linear"`, ours).
+
+    The backbone's last hidden state `(batch, frames, patches, hidden)`: each frame's patch tokens averaged on a
+    `grid_size` x `grid_size` grid (:meth:`pool`, adaptive average pooling of the square patch grid), the frames
+    averaged into `time_bins` equal spans, each of the `time_bins x grid_size**2` cells normalised (one shared
+    LayerNorm), and a linear classifier on all of them. Where the authors' head sees one pooled vector per frame,
+    this one keeps where things happen in the frame and roughly when (README, *Event head*).
+    """
+
+    needs_tokens = True
+
+    def __init__(self, config: SoccerMasterEventConfig, hidden_size: int):
+        super().__init__()
+        self.grid_size, self.time_bins = config.grid_size, config.time_bins
+        self.grid_norm = nn.LayerNorm(hidden_size, eps=config.layer_norm_eps)
+        self.classifier = nn.Linear(config.time_bins * config.grid_size ** 2 * hidden_size, len(config.id2label))
+
+    def pool(self, last_hidden_state: torch.Tensor) -> torch.Tensor:
+        """`(batch, frames, patches, hidden)` -> `(batch, frames, grid_size**2, hidden)` (:func:`grid_pool`)."""
+        return grid_pool(last_hidden_state, self.grid_size)
+
+    def forward(self, grid_features: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """`(batch, frames, grid_size**2, hidden)` (:meth:`pool`) -> `(logits (batch, num_labels), features (batch,
+        hidden))`; `features` is the mean of the normalised cells."""
+        batch, frames, cells, hidden = grid_features.shape
+        # frames -> time_bins equal spans (adaptive: a clip of another length is binned the same way)
+        binned = nn.functional.adaptive_avg_pool1d(grid_features.permute(0, 2, 3, 1).reshape(batch, cells * hidden,
+                                                                                              frames), self.time_bins)
+        binned = binned.reshape(batch, cells, hidden, self.time_bins).permute(0, 3, 1, 2)  # (batch, bins, cells, hid)
+        normed = self.grid_norm(binned)
+        return self.classifier(normed.flatten(1)), normed.mean(dim=(1, 2))
+
+
+def build_event_head(config: SoccerMasterEventConfig, hidden_size: int) -> nn.Module:
+    """The event head `config.head_type` names."""
+    if config.head_type == "grid_linear":
+        return SoccerMasterGridEventHead(config, hidden_size)
+    return SoccerMasterEventHead(config, hidden_size)
+
+
+def event_head_forward(head: nn.Module, pooler_output: torch.Tensor | None,
+                       last_hidden_state: torch.Tensor | None = None, cast: bool = True
+                       ) -> tuple[torch.Tensor, torch.Tensor]:
+    """`(logits, features)` of either event head: the authors' reads F_sem `(batch, frames, hidden)`, the grid head
+    the last hidden state `(batch, frames, patches, hidden)`; `cast`: in the head's dtype first (not under autocast,
+    where the training step leaves dtypes to autocast)."""
+    dtype = head.classifier.weight.dtype
+    if getattr(head, "needs_tokens", False):
+        if last_hidden_state is None:
+            raise ValueError("this model's event head (head_type 'grid_linear') reads the backbone's tokens: pass "
+                             "pixel_values (a precomputed pooler_output is not enough).")
+        return head(head.pool(last_hidden_state.to(dtype) if cast else last_hidden_state))
+    if pooler_output is None:
+        raise ValueError("the event head needs F_sem (`pooler_output`).")
+    return head(pooler_output.to(dtype) if cast else pooler_output)
+
+
 class SoccerMasterForVideoClassification(SoccerMasterPreTrainedModel):
     """Backbone (video mode) + event head. `config.id2label` = the event keywords (default: the authors' 23).
 
@@ -116,7 +189,7 @@ class SoccerMasterForVideoClassification(SoccerMasterPreTrainedModel):
     def __init__(self, config: SoccerMasterConfig):
         super().__init__(config)
         self.vision_model = SoccerMasterVisionModel(config.vision_config)
-        self.event_head = SoccerMasterEventHead(config.event_config, config.vision_config.hidden_size)
+        self.event_head = build_event_head(config.event_config, config.vision_config.hidden_size)
         self.post_init()
 
     @can_return_tuple
@@ -136,7 +209,8 @@ class SoccerMasterForVideoClassification(SoccerMasterPreTrainedModel):
         """
         check_forward_kwargs(self, kwargs)
         pooler_output, vision_outputs = semantic_features(self, pixel_values, pooler_output, **kwargs)
-        logits, features = self.event_head(pooler_output)
+        logits, features = event_head_forward(self.event_head, pooler_output,
+                                              None if vision_outputs is None else vision_outputs.last_hidden_state)
         loss = None
         if labels is not None:
             labels = torch.as_tensor(labels, device=logits.device).long().reshape(-1)
@@ -325,6 +399,10 @@ class SoccerMasterModel(SoccerMasterPreTrainedModel):
 __all__ = [
     "EVENT_KEYWORDS",
     "SoccerMasterEventHead",
+    "SoccerMasterGridEventHead",
+    "build_event_head",
+    "event_head_forward",
+    "grid_pool",
     "SoccerMasterForVideoClassification",
     "SoccerMasterModel",
     "SoccerMasterOutput",

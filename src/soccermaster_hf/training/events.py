@@ -73,6 +73,11 @@ class EventTrainingArguments:
     frame_position_embeddings: int = _arg(30, "Give the event head learned frame-position embeddings for clips of "
                                               "this many frames when --init-from's head has none (the authors' head "
                                               "cannot tell the order of its frames; 0: keep it so).", minimum=0)
+    event_head: str | None = _arg(None, "Event head to train: 'transformer' (the authors' head on F_sem) or "
+                                        "'grid_linear' (ours: a linear layer on the last hidden state averaged on a "
+                                        "4x4 grid in 6 time spans; caches 16 vectors per frame). Default: "
+                                        "--init-from's; another kind than its head starts from scratch.",
+                                  choices=["transformer", "grid_linear"])
     train_pooling: bool = _arg(False, "Also train the backbone's attention-pooling head (caches the last hidden "
                                       "state, about 0.2 MB per frame at the default size, instead of F_sem; on the "
                                       "default checkpoint it overfits: held-out accuracy 0.52 against 0.67 without).")
@@ -96,6 +101,9 @@ class EventTrainingArguments:
         validate_fields(self)
         if not self.train_data:
             raise ValueError("train_data: give at least one classification JSON or folder.")
+        if self.train_pooling and self.event_head == "grid_linear":
+            raise ValueError("train_pooling: the grid_linear event head reads the tokens, not the pooling head's "
+                             "output; train one or the other.")
 
 
 def load_event_model(init_from: str | None):
@@ -112,28 +120,34 @@ def load_event_model(init_from: str | None):
     return model.eval()
 
 
-def _cache_key(source: Path, model_name: str, num_frames: int, size: int, train_pooling: bool) -> str:
-    text = json.dumps([str(source.resolve()), model_name, num_frames, size, train_pooling])
-    return hashlib.sha1(text.encode()).hexdigest()[:10]
+def _cache_key(source: Path, model_name: str, num_frames: int, size: int, train_pooling: bool,
+               grid_size: int = 0) -> str:
+    parts = [str(source.resolve()), model_name, num_frames, size, train_pooling] + ([grid_size] if grid_size else [])
+    return hashlib.sha1(json.dumps(parts).encode()).hexdigest()[:10]
 
 
 @torch.inference_mode()
-def encode_clip(model, frames: torch.Tensor, size: int, train_pooling: bool) -> torch.Tensor:
+def encode_clip(model, frames: torch.Tensor, size: int, train_pooling: bool, grid_size: int = 0) -> torch.Tensor:
     """One semantic clip `(frames, 3, H, W)` in [0, 1] -> the cached features: the last hidden state `(frames,
-    patches, hidden)` in float16 with `train_pooling`, else F_sem `(frames, hidden)` in float32."""
+    patches, hidden)` in float16 with `train_pooling`; with `grid_size`, that state averaged on the grid (`(frames,
+    grid_size**2, hidden)` in float16, what the grid_linear head reads); else F_sem `(frames, hidden)` in float32."""
+    from ..modeling.modeling_soccermaster_video import grid_pool
     from ..processing import SoccerMasterImageProcessor
 
     pixels = SoccerMasterImageProcessor.resize_and_normalize(frames, (size, size), do_rescale=False)[0]
     outputs = model.vision_model(pixels[None].to(next(model.parameters()).dtype))
+    if grid_size:
+        return grid_pool(outputs.last_hidden_state.float(), grid_size)[0].to(torch.float16)
     if train_pooling:
         return outputs.last_hidden_state[0].to(torch.float16)
     return outputs.pooler_output[0].float()
 
 
 def cached_features(source: str, model, model_name: str, cache_dir: Path, num_frames: int, size: int,
-                    train_pooling: bool, progress: bool = True, role: str = "training") -> dict[str, torch.Tensor]:
+                    train_pooling: bool, progress: bool = True, role: str = "training",
+                    grid_size: int = 0) -> dict[str, torch.Tensor]:
     """Features and labels of every decodable clip of `source`, from the cache or encoded into it (see the module
-    docstring); prints what it skipped."""
+    docstring; `grid_size`: the grid cells of the grid_linear head); prints what it skipped."""
     from safetensors.torch import load_file, save
     from tqdm.auto import tqdm
 
@@ -143,7 +157,7 @@ def cached_features(source: str, model, model_name: str, cache_dir: Path, num_fr
     clips = SemanticClips(source, num_frames=num_frames, labels=labels)
     if clips.report.counts:
         print(f"{source}: {clips.report.summary()}")
-    key = _cache_key(clips.path, model_name, num_frames, size, train_pooling)
+    key = _cache_key(clips.path, model_name, num_frames, size, train_pooling, grid_size)
     stem = f"{clips.path.parent.parent.name or 'clips'}-{key}"
     features, targets = [], []
     chunks = range(0, len(clips), CHUNK_CLIPS)
@@ -167,7 +181,7 @@ def cached_features(source: str, model, model_name: str, cache_dir: Path, num_fr
                 bar.update(1)
                 if sample["label"] < 0:  # undecodable: SemanticClips counted it
                     continue
-                chunk_features.append(encode_clip(model, sample["frames"], size, train_pooling))
+                chunk_features.append(encode_clip(model, sample["frames"], size, train_pooling, grid_size))
                 chunk_labels.append(sample["label"])
             if chunk_features:
                 tensors = {"features": torch.stack(chunk_features).contiguous(),
@@ -211,7 +225,10 @@ def attention_pool(head, tokens: torch.Tensor) -> torch.Tensor:
 
 
 def event_logits(model, features: torch.Tensor, train_pooling: bool) -> torch.Tensor:
-    """Event logits `(batch, classes)` of cached features (the pooling head first when they are hidden states)."""
+    """Event logits `(batch, classes)` of cached features (the pooling head first when they are hidden states; grid
+    cells go to the grid_linear head as they are)."""
+    if getattr(model.event_head, "needs_tokens", False):
+        return model.event_head(features.to(model.event_head.classifier.weight.dtype))[0]
     if train_pooling:
         batch, frames, patches, hidden = features.shape
         head = model.vision_model.head
@@ -263,7 +280,24 @@ def train_events(args: EventTrainingArguments) -> Path:
     checkpoints = _checkpoints(output_dir)
     base = load_event_model(args.init_from)
     model = SoccerMasterForPreTraining.from_pretrained(checkpoints[-1]).eval() if checkpoints else base
-    if not checkpoints and args.frame_position_embeddings and not model.config.event_config.frame_position_embeddings:
+    if not checkpoints and args.event_head and args.event_head != model.config.event_config.head_type:
+        from ..modeling.configuration_soccermaster import SoccerMasterEventConfig
+        from ..modeling.modeling_soccermaster_video import build_event_head
+
+        # another kind of head: a fresh one (the grid head's classifier starts at zero, i.e. uniform predictions)
+        model.config.event_config = SoccerMasterEventConfig(**{**model.config.event_config.to_dict(),
+                                                               "head_type": args.event_head})
+        model.event_head = build_event_head(model.config.event_config, model.config.vision_config.hidden_size)
+        if args.event_head == "grid_linear":
+            torch.nn.init.zeros_(model.event_head.classifier.weight)
+            torch.nn.init.zeros_(model.event_head.classifier.bias)
+        else:
+            model.event_head.apply(model._init_weights)
+    grid = model.config.event_config.head_type == "grid_linear"
+    if grid and args.train_pooling:
+        raise ValueError("train_pooling: the grid_linear event head reads the tokens, not the pooling head's output.")
+    if (not checkpoints and not grid and args.frame_position_embeddings
+            and not model.config.event_config.frame_position_embeddings):
         model.config.event_config.frame_position_embeddings = args.frame_position_embeddings
         hidden = model.config.vision_config.hidden_size
         model.event_head.frame_embeddings = torch.nn.Parameter(torch.zeros(args.frame_position_embeddings, hidden))
@@ -274,7 +308,8 @@ def train_events(args: EventTrainingArguments) -> Path:
 
     def load(sources: list[str], role: str) -> dict[str, torch.Tensor]:
         parts = [cached_features(source, base, model_name, cache_dir, args.num_frames, size, args.train_pooling,
-                                 args.progress, role) for source in sources]
+                                 args.progress, role, model.config.event_config.grid_size if grid else 0)
+                 for source in sources]
         return {"features": torch.cat([p["features"] for p in parts]), "labels": torch.cat([p["labels"] for p in parts])}
 
     train = load(args.train_data, "training")

@@ -59,7 +59,7 @@ def validate_fields(arguments) -> None:
     for spec in fields(arguments):
         value, low, high = getattr(arguments, spec.name), spec.metadata.get("minimum"), spec.metadata.get("maximum")
         choices = spec.metadata.get("choices")
-        if choices and value not in choices:
+        if choices and value not in choices and not (value is None and spec.default is None):  # optional: unset
             raise ValueError(f"{spec.name} must be one of {choices}, got {value!r}.")
         if value is None or isinstance(value, bool) or not isinstance(value, (int, float)):
             continue
