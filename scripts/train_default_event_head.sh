@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# The exact commands that trained the shipped default checkpoint's event head (and attention-pooling head) on its
+# The exact commands that trained the shipped default checkpoint's event head (the grid_linear head) on its
 # frozen backbone (issue 15): `soccermaster train-events` on 1-fps clips of two scripted SoccerSynth matches, evaluated
 # on a third. Everything else in the checkpoint is bit-identical to scripts/train_default_checkpoint.sh's output.
-# Runs on 2 CPU cores: ~6 min of rendering and ~9 min of backbone encoding per match, ~4 min of training.
+# Runs on 2 CPU cores: ~6 min of rendering and ~6-9 min of backbone encoding per match, ~3 min of training.
 # Usage: bash scripts/train_default_event_head.sh [WORKDIR] [INIT_FROM]
 set -euo pipefail
 WORK=${1:-runs/events}
@@ -14,9 +14,10 @@ for seed in 1 2 3; do
     soccermaster synth --out "$WORK/scripted-$seed" --clips 1 --frames 1 --tracking scripted --seed "$seed" \
         --size 480x270 --semantic-clips 400
 done
-# 2. the event head with frame-position embeddings and the pooling head, on the frozen backbone's cached features
+# 2. the grid_linear event head (the last hidden state on a 4x4 grid in 6 time spans, LayerNorm, one linear layer) on
+#    the frozen backbone's cached grid cells; a fourth match (seed 4) checks it afterwards (0.815; seed 3: 0.836)
 soccermaster train-events "$WORK/scripted-1" "$WORK/scripted-2" --eval "$WORK/scripted-3" --output "$WORK/run" \
-    --init-from "$INIT" --max-steps 3000 --weight-decay 0.1
+    --init-from "$INIT" --event-head grid_linear --max-steps 3000 --weight-decay 0.1 --learning-rate 1e-3
 # 3. the copy that ships with the package (config + weights; the rest of the Hub folder is regenerated)
 cp "$WORK/run/final"/{config.json,model.safetensors} src/soccermaster_hf/assets/default_checkpoint/
 python -c "from soccermaster_hf.hub import refresh_default_checkpoint; refresh_default_checkpoint()"

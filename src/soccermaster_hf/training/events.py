@@ -22,7 +22,9 @@ shipped without one). This is a probe in the usual sense (a frozen backbone, tra
 
 With `frame_position_embeddings` (default 30) the event head gets learned frame-position embeddings (our option,
 :class:`~soccermaster_hf.modeling.SoccerMasterEventConfig`): the authors' head has none and is blind to the order of
-its frames.
+its frames. With ``event_head="grid_linear"`` a fresh grid head (our option: the last hidden state averaged on a
+4x4 grid in 6 time spans, per-cell LayerNorm, one linear layer, started at zero) replaces the authors' head, and the
+cache holds each frame's 16 grid cells in float16 (98 KB per 30-frame clip of the default model).
 
 The final folder (``<output>/final``) is the whole `--init-from` model with the trained heads: `soccermaster analyze
 --model` and every head class load it. The backbone, detection, keypoint and line weights are bit-identical to
