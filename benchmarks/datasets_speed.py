@@ -11,7 +11,8 @@ clip decoded and turned into `SoccerMasterForPreTraining` inputs through a `Data
 
 * raw: `SoccerNetGSRClips` (JPEG frames) + `to_model_inputs`;
 * gsr dataset: the Parquet records streamed with `load_dataset(..., streaming=True)` + `SpatialCollate` (frames read
-  from the same JPEG files);
+  from the same JPEG files), row by row or `.with_format("arrow")`, and through `StreamingClips` (our worker-aware
+  torch `IterableDataset`: Arrow batches read column-wise, an epoch split between the workers);
 * synth dataset: the same with the frames decoded from the dataset's own MP4 files (native size, and stored
   downscaled to the training frame size with `--video-max-size`);
 
@@ -53,7 +54,10 @@ def _loader_rate(dataset, collate, workers: int) -> tuple[float, float]:
 
 
 def _drawer(samples):
-    """One sample per call: the map-style reader in index order, or the stream's next sample."""
+    """One sample per call: the map-style reader in index order, the stream's next sample, or a training
+    `Samples`' next draw (decoded ahead in its DataLoader workers)."""
+    if hasattr(samples, "draw"):
+        return lambda: samples.draw()[0]
     if hasattr(samples, "next"):
         return lambda: samples.next()[0]
     indices = iter(range(len(samples)))
@@ -122,6 +126,7 @@ def main() -> None:
         SNMOTBuilder,
         SpatialCollate,
         SpatialDecoder,
+        StreamingClips,
         SynthBuilder,
         UniSoccerBuilder,
         write_dataset,
@@ -187,6 +192,10 @@ def main() -> None:
         "gsr dataset, streaming .with_format('arrow') + SpatialCollate": (
             lambda: datasets.load_dataset(str(gsr_out), "spatial", split="train", streaming=True).with_format("arrow"),
             SpatialCollate(size, synth, max_size=max_size)),
+        "gsr dataset, StreamingClips (worker-aware, column-wise)": (
+            lambda: StreamingClips(datasets.load_dataset(str(gsr_out), "spatial", split="train", streaming=True),
+                                   SpatialDecoder(synth, max_size=max_size)),
+            functools.partial(_raw_collate, size=size)),
         "synth dataset, streaming (MP4 frames) + SpatialCollate": (
             lambda: datasets.load_dataset(str(synth_out), "spatial", split="train", streaming=True),
             SpatialCollate(size, synth_out, max_size=max_size)),
@@ -230,6 +239,7 @@ def main() -> None:
     pairs = {"gsr dataset, streaming (JPEG frames) + SpatialCollate": "raw folders: SoccerNetGSRClips + to_model_inputs",
              "gsr dataset, streaming .with_format('arrow') + SpatialCollate":
                  "raw folders: SoccerNetGSRClips + to_model_inputs",
+             "gsr dataset, StreamingClips (worker-aware, column-wise)": "raw folders: SoccerNetGSRClips + to_model_inputs",
              f"synth dataset, videos stored at <= {max_size} px": "raw folders: SoccerNetGSRClips + to_model_inputs",
              "synth dataset semantic, streaming + SemanticCollate": "raw semantic: SemanticClips + to_semantic_inputs"}
 
@@ -268,11 +278,27 @@ def main() -> None:
         f"synth dataset, videos stored at <= {max_size} px": (
             lambda: _drawer(open_clips(small_out, "spatial", streaming=True, max_size=max_size)), spatial_collate),
     }
+    from types import SimpleNamespace
+
+    from soccermaster_hf.training.pretrain import Samples
+
+    one_process = SimpleNamespace(process_index=0, num_processes=1)
+    for workers in (1, 2):  # `soccermaster train --dataloader-num-workers N`: the same draws, decoded ahead
+        training[f"raw folders, --dataloader-num-workers {workers}"] = (
+            functools.partial(lambda workers: _drawer(Samples(raw, 0, one_process, workers=workers)), workers),
+            spatial_collate)
+        training[f"gsr dataset streaming, --dataloader-num-workers {workers}"] = (
+            functools.partial(lambda workers: _drawer(Samples(
+                open_clips(gsr_out, "spatial", streaming=True, media_root=synth, max_size=max_size), 0, one_process,
+                streaming=True, workers=workers)), workers), spatial_collate)
+        pairs[f"gsr dataset streaming, --dataloader-num-workers {workers}"] = \
+            f"raw folders, --dataloader-num-workers {workers}"
     measured = {name: [] for name in training}
     for _ in range(args.rounds):
         for name, (make, collate) in training.items():
             measured[name].append(_training_rate(make(), len(raw), collate))
-    print("  as `soccermaster train` reads (in the training process; stream: StreamingRecords)")
+    print("  as `soccermaster train` reads (in the training process: the map-style reader or StreamingRecords; with "
+          "--dataloader-num-workers, the same draws decoded ahead in worker processes, start-up included)")
     report(measured)
 
 

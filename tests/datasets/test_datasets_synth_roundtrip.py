@@ -207,6 +207,46 @@ def test_streaming_dataloader_workers_and_nodes(built):
     assert isinstance(stream, datasets.IterableDataset)
 
 
+def _as_is(item):
+    return item
+
+
+def test_streaming_clips_split_an_epoch_between_workers_and_processes(built):
+    """`StreamingClips`: every record of an epoch exactly once over the DataLoader's workers (whole shards, or every
+    n-th record when workers outnumber the shards) and the processes; decoded in the worker like `SpatialDecoder`."""
+    folder = built["synth"]
+    stream = _load(folder, "spatial", streaming=True)
+    everything = sorted(record["record_id"] for record in stream)
+
+    def epoch(workers, rank=0, world_size=1, seed=3, epoch=0):
+        clips = smd.StreamingClips(stream, None, seed=seed, rank=rank, world_size=world_size)
+        clips.set_epoch(epoch)
+        loader = torch.utils.data.DataLoader(clips, batch_size=None, num_workers=workers, collate_fn=_as_is)
+        return [record["record_id"] for record in loader]
+
+    single = epoch(0)
+    assert sorted(single) == everything
+    reference = smd.StreamingRecords(stream, None, seed=3)  # the training stream's epoch 0, in its order
+    assert single == [reference.next()[0]["record_id"] for _ in range(len(everything))]
+    assert epoch(0, epoch=1) != single and sorted(epoch(0, epoch=1)) == everything  # set_epoch reshuffles shards
+    for workers in (2, 3, 5):  # 4 shards: whole shards for 2 and 3 workers, records for 5
+        assert sorted(epoch(workers)) == everything, workers
+    for world_size in (2, 3):  # whole shards per process for 2, records for 3; then split between 2 workers
+        parts = [epoch(2, rank, world_size) for rank in range(world_size)]
+        assert sorted(sum(parts, [])) == everything and all(parts), world_size
+
+    clips = smd.StreamingClips(stream, smd.SpatialDecoder(folder, max_size=64), seed=3)
+    decoded = list(torch.utils.data.DataLoader(clips, batch_size=None, num_workers=2, collate_fn=_as_is))
+    records = {record["record_id"]: record for record in stream}
+    expected = {(r["clip"], r["frames"][0]["frame_index"]): smd.SpatialDecoder(folder, max_size=64)(r)
+                for r in records.values()}
+    assert len(decoded) == len(records)
+    for sample in decoded:
+        assert_same(expected[(sample["clip"], int(sample["frame_indices"][0]))], sample)
+    with pytest.raises(ValueError, match="rank"):
+        smd.StreamingClips(stream, None, rank=2, world_size=2)
+
+
 def test_streaming_records_resume_exactly(built):
     clips = smd.open_clips(built["synth"], "spatial", streaming=True, max_size=64, seed=3)
     drawn = [clips.next() for _ in range(6)]  # crosses an epoch (4 records)

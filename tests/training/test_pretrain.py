@@ -47,14 +47,15 @@ def built_clips(clips, tmp_path_factory):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("mode", ["plain", "augment", "semantic", "dataset", "streaming"])
+@pytest.mark.parametrize("mode", ["plain", "augment", "semantic", "dataset", "streaming", "streaming, 2 workers"])
 def test_kill_and_resume_gives_the_same_weights(clips, semantic_clips, built_clips, tmp_path, mode):
     extra = {"plain": ("--no-augment",), "augment": (),
              "semantic": ("--no-augment", "--semantic", str(semantic_clips), "--semantic-frames", "3",
                           "--semantic-batch-size", "1"),
              "dataset": ("--media-root", str(clips)),
-             "streaming": ("--media-root", str(clips), "--streaming")}[mode]
-    if mode in ("dataset", "streaming"):
+             "streaming": ("--media-root", str(clips), "--streaming"),
+             "streaming, 2 workers": ("--media-root", str(clips), "--streaming", "--dataloader-num-workers", "2")}[mode]
+    if mode.startswith(("dataset", "streaming")):
         clips = built_clips
     reference = subprocess.run(command(clips, tmp_path / "reference", extra=extra), env=ENV, capture_output=True,
                                text=True, timeout=600)
@@ -104,6 +105,20 @@ def test_built_dataset_trains_like_the_raw_folders(clips, built_clips, tmp_path)
     actual = load_file(tmp_path / "built" / "final" / "model.safetensors")
     for name in expected:
         assert torch.equal(expected[name], actual[name]), name
+
+
+def test_dataloader_workers_train_to_the_same_weights(clips, semantic_clips, tmp_path):
+    """`--dataloader-num-workers 2` decodes and augments the spatial and semantic clips ahead in worker processes:
+    the same weights as decoding in the training process."""
+    runs = {}
+    for workers in ("0", "2"):
+        result = subprocess.run(command(clips, tmp_path / workers, steps=3, extra=(
+            "--semantic", str(semantic_clips), "--semantic-frames", "3", "--semantic-batch-size", "1",
+            "--dataloader-num-workers", workers)), env=ENV, capture_output=True, text=True, timeout=600)
+        assert result.returncode == 0, result.stderr[-2000:]
+        runs[workers] = load_file(tmp_path / workers / "final" / "model.safetensors")
+    for name, value in runs["0"].items():
+        assert torch.equal(runs["2"][name], value), name
 
 
 def test_gradient_checkpointing_trains_to_the_same_weights(clips, tmp_path):

@@ -19,6 +19,7 @@ from .collate import (
     SemanticDecoder,
     SpatialCollate,
     SpatialDecoder,
+    StreamingClips,
     StreamingRecords,
     load_records,
     open_clips,
@@ -50,5 +51,5 @@ __all__ = [
     "MATCHTIME_CAPTION_TO_KEYWORD",
     # reading
     "load_records", "read_info", "Records", "MediaRoot", "SpatialDecoder", "SemanticDecoder", "SpatialCollate",
-    "SemanticCollate", "RecordClips", "StreamingRecords", "open_clips", "spatial_records_from_arrow",
+    "SemanticCollate", "RecordClips", "StreamingClips", "StreamingRecords", "open_clips", "spatial_records_from_arrow",
 ]

@@ -13,7 +13,8 @@
   use them as a `DataLoader`'s ``collate_fn`` over a map-style or streaming `datasets` dataset.
 * :class:`RecordClips` is a map-style torch dataset over a `datasets.Dataset` (a drop-in for the raw readers) and
   :class:`StreamingRecords` a deterministic, resumable stream over a streaming one (its position is a small dict
-  for the training state).
+  for the training state); :class:`StreamingClips` is the same stream as a torch `IterableDataset` whose epoch is
+  split between a DataLoader's workers.
 
 Relative media paths resolve against `media_root`: a local folder, or ``hf://datasets/<repo>[@revision]`` (files are
 fetched one by one with `hf_hub_download` when first needed).
@@ -428,15 +429,27 @@ class StreamingRecords:
             if self.by_shard or (self.seen - 1) % self.world_size == self.rank:
                 return record
 
-    def next(self) -> tuple[object, int, int]:
+    def advance(self) -> tuple[dict, int, int]:
+        """``(record, epoch, cursor)`` of the next record, not decoded: :meth:`next` is ``decode(advance())``. A
+        reader that runs ahead (DataLoader workers) advances a copy through every record and decodes only its own."""
         record = self._next_record()
         epoch, cursor = self.epoch, self.cursor
         self.cursor += 1
-        return (self.decoder(record) if self.decoder is not None else record), epoch, cursor
+        return record, epoch, cursor
+
+    def decode(self, record: dict):
+        return self.decoder(record) if self.decoder is not None else record
+
+    def next(self) -> tuple[object, int, int]:
+        record, epoch, cursor = self.advance()
+        return self.decode(record), epoch, cursor
 
     def __iter__(self):
         while True:
             yield self.next()
+
+    def __getstate__(self) -> dict:  # a copy (pickled into a DataLoader worker) reopens its shard at `row`
+        return {**self.__dict__, "_rows": None}
 
     def state_dict(self) -> dict:
         return {"epoch": self.epoch, "position": self.position, "row": self.row, "seen": self.seen,
@@ -451,6 +464,47 @@ class StreamingRecords:
         for key in ("epoch", "position", "row", "seen", "cursor"):
             setattr(self, key, int(state[key]))
         self._rows = None
+
+
+class StreamingClips(torch.utils.data.IterableDataset):
+    """Decoded samples of a streaming dataset, one epoch per iteration, for a `DataLoader` with any number of workers.
+
+    The same records and shard order as :class:`StreamingRecords` (epoch `e`: shards in a permutation seeded by
+    ``(seed, e)``, set with :meth:`set_epoch`; processes `rank` of `world_size` get disjoint records), read the same
+    way (Arrow batches of 16, spatial records column-wise), and split between the DataLoader's workers: whole shards
+    when this process has at least as many shards as there are workers, else every `num_workers`-th record. Each record
+    is decoded once per epoch, in the worker that reads it; no worker re-reads another's shards. Unlike iterating a
+    `datasets` stream in a DataLoader, rows are not formatted one by one. Use it with ``collate_fn=to_model_inputs``
+    (spatial) / ``to_semantic_inputs`` (semantic) and a fixed image size, e.g. ``functools.partial(to_model_inputs,
+    image_size=224)``. Decoding problems are counted in each worker's copy of the decoder's `report`.
+    """
+
+    def __init__(self, stream, decoder, seed: int = 0, rank: int = 0, world_size: int = 1):
+        self.order = StreamingRecords(stream, None, seed, rank, world_size)  # validates rank / world_size
+        self.stream, self.decoder = stream, decoder
+        self.epoch = 0
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = int(epoch)
+
+    def __iter__(self):
+        info = torch.utils.data.get_worker_info()
+        workers, worker = (info.num_workers, info.id) if info is not None else (1, 0)
+        order, process = self.order.shard_order(self.epoch), self.order
+        by_worker_shard = process.by_shard and len(order) >= workers
+        columnar = isinstance(self.decoder, SpatialDecoder)
+        seen = kept = 0
+        for index in (order[worker::workers] if by_worker_shard else order):
+            shard = self.stream.shard(num_shards=process.num_shards, index=index, contiguous=True)
+            for record in _unbatched(shard, StreamingRecords.read_batch_size, columnar):
+                if not by_worker_shard:
+                    seen += 1
+                    if not process.by_shard and (seen - 1) % process.world_size != process.rank:
+                        continue  # another process's record
+                    kept += 1
+                    if (kept - 1) % workers != worker:
+                        continue  # another worker's record
+                yield self.decoder(record) if self.decoder is not None else record
 
 
 @dataclass
@@ -523,4 +577,4 @@ def open_clips(source: str | os.PathLike, config: str | None = None, split: str 
 
 
 __all__ = ["MediaRoot", "RecordClips", "Records", "SemanticCollate", "SemanticDecoder", "SpatialCollate",
-           "SpatialDecoder", "StreamingRecords", "load_records", "open_clips", "read_info", "spatial_records_from_arrow"]
+           "SpatialDecoder", "StreamingClips", "StreamingRecords", "load_records", "open_clips", "read_info", "spatial_records_from_arrow"]

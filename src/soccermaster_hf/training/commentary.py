@@ -498,7 +498,7 @@ def train_commentary(args: CommentaryTrainingArguments) -> Path:
     model.train()
     unwrapped.vision_model.train(args.train_vision)
     while step < args.max_steps:
-        batch = [clips[_draw_for_process(position, accelerator)[0]] for _ in range(args.batch_size)]
+        batch = [clips[_draw_for_process(position, accelerator.process_index, accelerator.num_processes)[0]] for _ in range(args.batch_size)]
         inputs = {**_visual_inputs(unwrapped, batch, accelerator.device),
                   **{k: v.to(accelerator.device) for k, v in processor(text=[c["caption"] for c in batch]).items()}}
         with accelerator.autocast():

@@ -24,6 +24,7 @@ from __future__ import annotations
 import csv
 import json
 import math
+import pickle
 import re
 from dataclasses import MISSING, asdict, dataclass, field, fields
 from pathlib import Path
@@ -108,6 +109,9 @@ class TrainingArguments:
                                         "only (NDA sources); default: the dataset folder.")
     streaming: bool = _arg(False, "Stream a built dataset (one source) instead of loading it; the stream's position "
                                   "is part of the checkpoints.")
+    dataloader_num_workers: int = _arg(0, "Decode (and augment) the clips ahead in this many worker processes "
+                                          "while the model trains; the draws, the run and its resume are the same as "
+                                          "with 0 (decoding in the training process).", minimum=0)
     text_encoder: str | None = _arg(None, "Text tower aligned with the semantic clips' anonymised commentary "
                                           "(SigLIP / SigLIP2 checkpoint or any transformers text encoder, folder or "
                                           "Hub id; frozen, as the authors did): trains the alignment head.",
@@ -207,13 +211,13 @@ class DataPosition:
         self.epoch, self.cursor = int(state["epoch"]), int(state["cursor"])
 
 
-def _draw_for_process(position: DataPosition, accelerator) -> tuple[int, int, int]:
-    """Every process advances the shared sampler by `num_processes` and keeps its own draw (data parallel: a global
-    batch of distinct samples); returns `(index, epoch, cursor)` of this process's sample."""
+def _draw_for_process(position: DataPosition, rank: int, world_size: int) -> tuple[int, int, int]:
+    """Every process advances the shared sampler by `world_size` and keeps its own draw (data parallel: a global
+    batch of distinct samples); returns `(index, epoch, cursor)` of process `rank`'s sample."""
     mine = None
-    for rank in range(accelerator.num_processes):
+    for other in range(world_size):
         drawn = position.next()
-        if rank == accelerator.process_index:
+        if other == rank:
             mine = drawn
     return mine
 
@@ -229,35 +233,98 @@ def is_built_dataset(source: str) -> bool:
 class Samples:
     """The samples of one kind (spatial or semantic) for the loop: a map-style dataset drawn by a seeded
     :class:`DataPosition` (every process advances it; data parallel), or a built dataset's stream (each process
-    reads its own shards). `draw()` gives `(sample, epoch, cursor)`; `state()` / `load()` are what checkpoints keep
-    (streams: one position per process, gathered)."""
+    reads its own shards). `draw()` gives `(sample, epoch, cursor)` (with `transform(sample, epoch, cursor)` applied,
+    e.g. the seeded augmentation); `state()` / `load()` are what checkpoints keep (streams: one position per process,
+    gathered).
 
-    def __init__(self, dataset, seed: int, accelerator, streaming: bool = False):
+    With `workers > 0` the draws are read ahead in that many DataLoader worker processes (:class:`DrawAhead`) and
+    arrive in exactly the order, with exactly the values, of the in-process draws: the run, its checkpoints and its
+    resume are the same with any number of workers. `reports` (the readers' problem counts) get the problems the
+    workers met.
+    """
+
+    def __init__(self, dataset, seed: int, accelerator, streaming: bool = False, reports: list | None = None,
+                 transform=None, workers: int = 0):
         self.dataset, self.accelerator, self.streaming = dataset, accelerator, streaming
+        self.rank, self.world_size = accelerator.process_index, accelerator.num_processes
         self.position = None if streaming else DataPosition(len(dataset), seed)
+        self.reports = list(reports) if reports is not None else []
+        self.transform, self.workers = transform, workers
+        self._ahead = None  # the DataLoader iterator of the workers
+        self._state = None  # with workers: this process's position after the last draw it consumed
 
     def __len__(self) -> int:
         return int(self.dataset.num_records) if self.streaming else len(self.dataset)
 
+    def __getstate__(self) -> dict:  # what a worker gets: no accelerator, no iterator of its own
+        return {**self.__dict__, "accelerator": None, "_ahead": None}
+
+    def local_state(self) -> dict:
+        """This process's position (after the last draw it consumed)."""
+        if self._state is not None:
+            return self._state
+        return self.dataset.state_dict() if self.streaming else self.position.state_dict()
+
     @property
     def epoch(self) -> int:
-        return self.dataset.epoch if self.streaming else self.position.epoch
+        return int(self.local_state()["epoch"])
+
+    def advance(self) -> tuple[object, int, int]:
+        """The next draw's `(record or index, epoch, cursor)`, nothing decoded."""
+        if self.streaming:
+            return self.dataset.advance()
+        return _draw_for_process(self.position, self.rank, self.world_size)
+
+    def materialize(self, drawn: tuple[object, int, int]) -> tuple[dict, int, int]:
+        """Decode an :meth:`advance` result (and apply `transform`)."""
+        item, epoch, cursor = drawn
+        sample = self.dataset.decode(item) if self.streaming else self.dataset[item]
+        if self.transform is not None:
+            sample = self.transform(sample, epoch, cursor)
+        return sample, epoch, cursor
 
     def draw(self) -> tuple[dict, int, int]:
-        if self.streaming:
-            return self.dataset.next()
-        index, epoch, cursor = _draw_for_process(self.position, self.accelerator)
-        return self.dataset[index], epoch, cursor
+        if not self.workers:
+            return self.materialize(self.advance())
+        if self._ahead is None:  # the workers start from this process's current position
+            # a copy without the iterator: no reference cycle, so a dropped `Samples` stops its workers at once
+            # (a cycle would be collected later, possibly inside another DataLoader's forked worker)
+            copy = Samples.__new__(Samples)
+            copy.__dict__.update(self.__getstate__())
+            loader = torch.utils.data.DataLoader(DrawAhead(copy), batch_size=None, num_workers=self.workers,
+                                                 collate_fn=_as_is)
+            self._ahead = iter(loader)
+        large, blob = next(self._ahead)
+        if large is None:  # the worker's error, raised here as itself (a one-line error, not a worker traceback)
+            self._ahead = None
+            raise pickle.loads(blob)
+        sample, epoch, cursor, state, problems = pickle.loads(blob)  # our own worker's bytes
+        sample = {**sample, **large}
+        self._state = state
+        for report, (counts, messages) in zip(self.reports, problems):
+            report.counts.update(counts)
+            report.messages.extend(messages[:max(0, report.max_messages - len(report.messages))])
+        return sample, epoch, cursor
+
+    def close(self) -> None:
+        """Stop the workers (the position stays where the last consumed draw left it)."""
+        if self._ahead is not None:
+            if self.streaming:
+                self.dataset.load_state_dict(self.local_state())
+            else:
+                self.position.load_state_dict(self.local_state())
+            self._ahead, self._state = None, None
 
     def state(self) -> dict | list:
         """Call on every process (a stream's positions are gathered)."""
         if self.streaming:
             from accelerate.utils import gather_object
 
-            return gather_object([self.dataset.state_dict()])
-        return self.position.state_dict()
+            return gather_object([self.local_state()])
+        return self.local_state()
 
     def load(self, state) -> None:
+        self._ahead, self._state = None, None  # workers restart from the loaded position
         if self.streaming:
             if not isinstance(state, list) or len(state) != self.accelerator.num_processes:
                 raise ValueError("the checkpoint's stream positions do not match this run (streaming / number of "
@@ -267,8 +334,63 @@ class Samples:
             self.position.load_state_dict(state)
 
 
-def open_samples(sources: list[str], kind: str, args: TrainingArguments, accelerator, seed: int):
-    """:class:`Samples` of `sources` (raw folders / JSON files, or built datasets) and their problem reports."""
+LARGE_TENSOR = 1 << 16  # elements: a sample's tensors this large go to a DataLoader worker's shared memory
+
+
+def _as_is(item):
+    return item
+
+
+class DrawAhead(torch.utils.data.IterableDataset):
+    """The draws of a :class:`Samples`, decoded ahead in DataLoader workers, in the in-process order.
+
+    Each of `W` workers holds its own copy of the sampler (forked or pickled at the DataLoader's start) and advances it
+    through every draw, which is cheap (a permutation index, or one Arrow row of a stream), but decodes and transforms
+    only the draws `k` with ``k % W == worker``. The DataLoader hands the workers' items out round-robin (its default
+    in-order mode) and every worker's sequence is endless, so item `k` is draw `k`: the same samples, epochs and
+    cursors (hence augmentations) as drawing in the training process. Each item also carries the position after that
+    draw (what a checkpoint must keep, not the read-ahead position) and the problems the readers counted for it.
+    """
+
+    def __init__(self, samples: Samples):
+        self.samples = samples
+
+    def __iter__(self):
+        import itertools
+        from collections import Counter
+
+        info = torch.utils.data.get_worker_info()
+        workers, worker = (info.num_workers, info.id) if info is not None else (1, 0)
+        samples = self.samples
+        for index in itertools.count():
+            drawn = samples.advance()
+            if index % workers != worker:
+                continue
+            marks = [(Counter(report.counts), len(report.messages)) for report in samples.reports]
+            try:
+                sample, epoch, cursor = samples.materialize(drawn)
+            except Exception as error:  # noqa: BLE001 - handed to the training process, which raises it
+                try:
+                    blob = pickle.dumps(error)
+                except Exception:  # noqa: BLE001 - an exception that does not pickle
+                    blob = pickle.dumps(RuntimeError(f"{type(error).__name__}: {error}"))
+                yield None, blob
+                return
+            problems = [(report.counts - counts, report.messages[count:])
+                        for report, (counts, count) in zip(samples.reports, marks)]
+            # the frames go through shared memory (torch's way for a tensor); the rest as one pickled blob: a sample's
+            # dozens of small tensors would each take a shared-memory file, and megabytes of pickled frames two more
+            # copies through a pipe (either about halves the transfer rate of 8 frames of 480x270)
+            large = {key: value for key, value in sample.items()
+                     if isinstance(value, torch.Tensor) and value.numel() >= LARGE_TENSOR}
+            rest = {key: value for key, value in sample.items() if key not in large}
+            yield large, pickle.dumps((rest, epoch, cursor, samples.local_state(), problems), protocol=5)
+
+
+def open_samples(sources: list[str], kind: str, args: TrainingArguments, accelerator, seed: int, transform=None):
+    """:class:`Samples` of `sources` (raw folders / JSON files, or built datasets) and their problem reports;
+    `transform(sample, epoch, cursor)` is applied to each draw, in the DataLoader workers when there are some."""
+    workers = args.dataloader_num_workers
     built = [is_built_dataset(str(source)) for source in sources]
     if args.streaming and (len(sources) != 1 or not built[0]):
         raise ValueError(f"--streaming reads one built dataset (`soccermaster dataset build`); got {list(sources)}.")
@@ -280,7 +402,8 @@ def open_samples(sources: list[str], kind: str, args: TrainingArguments, acceler
         if args.streaming:
             stream = open_clips(sources[0], kind, streaming=True, media_root=args.media_root, seed=seed,
                                 rank=accelerator.process_index, world_size=accelerator.num_processes, **options)
-            return Samples(stream, seed, accelerator, streaming=True), [stream.report]
+            return Samples(stream, seed, accelerator, streaming=True, reports=[stream.report], transform=transform,
+                           workers=workers), [stream.report]
     parts, reports = [], []
     for source, is_built in zip(sources, built):
         if is_built:
@@ -298,7 +421,20 @@ def open_samples(sources: list[str], kind: str, args: TrainingArguments, acceler
     if sum(len(part) for part in parts) == 0:
         raise ValueError(f"{', '.join(map(str, sources))}: no {kind} clips to train on.")
     dataset = parts[0] if len(parts) == 1 else torch.utils.data.ConcatDataset(parts)
-    return Samples(dataset, seed, accelerator), reports
+    return Samples(dataset, seed, accelerator, reports=reports, transform=transform, workers=workers), reports
+
+
+@dataclass
+class SeededAugmentation:
+    """`transform(sample, epoch, cursor)` of the spatial draws: `augmentation` with a generator seeded by the run's
+    seed and the draw's epoch / cursor (so a resumed run, or a draw decoded in a DataLoader worker, gets the same
+    augmentation)."""
+
+    augmentation: object
+    seed: int
+
+    def __call__(self, sample: dict, epoch: int, cursor: int) -> dict:
+        return _augment(sample, self.augmentation, self.seed, epoch, cursor)
 
 
 def _augment(sample: dict, augmentation, seed: int, epoch: int, cursor: int) -> dict:
@@ -483,7 +619,12 @@ def train(args: TrainingArguments) -> Path:
     accelerator = Accelerator(mixed_precision=args.mixed_precision,
                               gradient_accumulation_steps=args.gradient_accumulation_steps)
     torch.manual_seed(args.seed)
-    samples, reports = open_samples(args.train_dirs, "spatial", args, accelerator, args.seed)
+    augmentation = None
+    if args.augment:
+        from ..data.augment import ClipAugmentation
+
+        augmentation = SeededAugmentation(ClipAugmentation(), args.seed)
+    samples, reports = open_samples(args.train_dirs, "spatial", args, accelerator, args.seed, augmentation)
     semantic = None
     if args.semantic_dirs:
         semantic, semantic_reports = open_samples(args.semantic_dirs, "semantic", args, accelerator, args.seed + 1)
@@ -491,11 +632,6 @@ def train(args: TrainingArguments) -> Path:
     for report in reports:
         for line in report.lines():
             accelerator.print(line)
-    augmentation = None
-    if args.augment:
-        from ..data.augment import ClipAugmentation
-
-        augmentation = ClipAugmentation()
     checkpoints = _checkpoints(output_dir)
     if args.lora_rank:  # the frozen base, then the adapter: the run's last checkpoint's, else a fresh one
         from .lora import load_adapter, wrap_with_lora
@@ -556,8 +692,7 @@ def train(args: TrainingArguments) -> Path:
         for _ in range(args.gradient_accumulation_steps):
             batch = []
             for _ in range(args.batch_size):
-                sample, epoch, cursor = samples.draw()
-                batch.append(_augment(sample, augmentation, args.seed, epoch, cursor))
+                batch.append(samples.draw()[0])  # augmented
             inputs = to_model_inputs(batch, image_size)
             inputs["spatial_pixel_values"] = inputs["spatial_pixel_values"].to(accelerator.device)
             with accelerator.accumulate(model), accelerator.autocast():
@@ -604,6 +739,9 @@ def train(args: TrainingArguments) -> Path:
                 _save_checkpoint(output_dir, step, unwrapped, optimizer, scheduler, data_states,
                                  args.keep_checkpoints)
     progress.close()
+    for drawn in (samples, semantic):  # stop the DataLoader workers
+        if drawn is not None:
+            drawn.close()
     final = output_dir / "final"
     if accelerator.is_main_process:
         # the text tower's tokenizer beside the model: `analyze` scores zero-shot prompts with it
