@@ -211,6 +211,7 @@ def _as_is(item):
     return item
 
 
+@pytest.mark.filterwarnings("ignore:This DataLoader will create")  # more workers than this machine's cores, on purpose
 def test_streaming_clips_split_an_epoch_between_workers_and_processes(built):
     """`StreamingClips`: every record of an epoch exactly once over the DataLoader's workers (whole shards, or every
     n-th record when workers outnumber the shards) and the processes; decoded in the worker like `SpatialDecoder`."""

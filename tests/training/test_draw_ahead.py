@@ -117,6 +117,8 @@ def test_draw_ahead_pickles_for_spawned_workers(damaged, built):
 def test_dataloader_num_workers_is_validated():
     with pytest.raises(ValueError, match="dataloader_num_workers must be >= 0"):
         validate_fields(TrainingArguments(train_dirs=["x"], output_dir="y", dataloader_num_workers=-1))
+    with pytest.raises(ValueError, match="and <= 64"):
+        validate_fields(TrainingArguments(train_dirs=["x"], output_dir="y", dataloader_num_workers=1000))
 
 
 class _Broken(torch.utils.data.Dataset):

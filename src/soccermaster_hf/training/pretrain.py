@@ -111,7 +111,9 @@ class TrainingArguments:
                                   "is part of the checkpoints.")
     dataloader_num_workers: int = _arg(0, "Decode (and augment) the clips ahead in this many worker processes "
                                           "while the model trains; the draws, the run and its resume are the same as "
-                                          "with 0 (decoding in the training process).", minimum=0)
+                                          "with 0 (decoding in the training process). Pays off with spare CPU cores "
+                                          "(a GPU run); on a machine whose cores the model step already uses it "
+                                          "only competes with it.", minimum=0, maximum=64)
     text_encoder: str | None = _arg(None, "Text tower aligned with the semantic clips' anonymised commentary "
                                           "(SigLIP / SigLIP2 checkpoint or any transformers text encoder, folder or "
                                           "Hub id; frozen, as the authors did): trains the alignment head.",
