@@ -142,3 +142,4 @@ def test_a_worker_error_is_raised_as_itself(workers):
         for _ in range(10):
             samples.draw()
     assert str(caught.value) == "clip 3: frame 000001.jpg is missing"
+    assert samples.local_state()["epoch"] == 0 and samples._ahead is None  # the workers are stopped

@@ -298,7 +298,7 @@ class Samples:
             self._ahead = iter(loader)
         large, blob = next(self._ahead)
         if large is None:  # the worker's error, raised here as itself (a one-line error, not a worker traceback)
-            self._ahead = None
+            self.close()
             raise pickle.loads(blob)
         sample, epoch, cursor, state, problems = pickle.loads(blob)  # our own worker's bytes
         sample = {**sample, **large}
