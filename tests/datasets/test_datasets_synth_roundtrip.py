@@ -246,6 +246,9 @@ def test_streaming_clips_split_an_epoch_between_workers_and_processes(built):
         assert_same(expected[(sample["clip"], int(sample["frame_indices"][0]))], sample)
     with pytest.raises(ValueError, match="rank"):
         smd.StreamingClips(stream, None, rank=2, world_size=2)
+    for bad in (-1, 1.5, "2", None):
+        with pytest.raises(ValueError, match="epoch must be an integer >= 0"):
+            smd.StreamingClips(stream, None).set_epoch(bad)
 
 
 def test_streaming_records_resume_exactly(built):

@@ -485,6 +485,8 @@ class StreamingClips(torch.utils.data.IterableDataset):
         self.epoch = 0
 
     def set_epoch(self, epoch: int) -> None:
+        if isinstance(epoch, bool) or not isinstance(epoch, (int, np.integer)) or epoch < 0:
+            raise ValueError(f"epoch must be an integer >= 0, got {epoch!r}.")
         self.epoch = int(epoch)
 
     def __iter__(self):
