@@ -472,8 +472,9 @@ class StreamingClips(torch.utils.data.IterableDataset):
     The same records and shard order as :class:`StreamingRecords` (epoch `e`: shards in a permutation seeded by
     ``(seed, e)``, set with :meth:`set_epoch`; processes `rank` of `world_size` get disjoint records), read the same
     way (Arrow batches of 16, spatial records column-wise), and split between the DataLoader's workers: whole shards
-    when this process has at least as many shards as there are workers, else every `num_workers`-th record. Each record
-    is decoded once per epoch, in the worker that reads it; no worker re-reads another's shards. Unlike iterating a
+    when this process has at least as many shards as there are workers (no worker reads another's shards), else every
+    `num_workers`-th record (each worker reads the rows, which is cheap, and decodes its own). Each record is decoded
+    once per epoch. Unlike iterating a
     `datasets` stream in a DataLoader, rows are not formatted one by one. Use it with ``collate_fn=to_model_inputs``
     (spatial) / ``to_semantic_inputs`` (semantic) and a fixed image size, e.g. ``functools.partial(to_model_inputs,
     image_size=224)``. Decoding problems are counted in each worker's copy of the decoder's `report`.
