@@ -143,3 +143,22 @@ def test_a_worker_error_is_raised_as_itself(workers):
             samples.draw()
     assert str(caught.value) == "clip 3: frame 000001.jpg is missing"
     assert samples.local_state()["epoch"] == 0 and samples._ahead is None  # the workers are stopped
+
+
+@pytest.mark.parametrize("workers", ["0", "2"])
+def test_a_corrupt_shard_is_one_line_naming_its_file(damaged, built, tmp_path, capsys, workers):
+    """`soccermaster train --streaming` over a dataset with a damaged Parquet shard: exit 1 and one line naming the
+    shard, whether the records are read in the training process or ahead in workers."""
+    from soccermaster_hf.cli.main import main
+
+    copy = tmp_path / "gsr"
+    shutil.copytree(built, copy)
+    victim = sorted((copy / "data").rglob("*.parquet"))[-1]
+    data = victim.read_bytes()
+    victim.write_bytes(data[: len(data) // 2] + b"\0" * 64 + data[len(data) // 2 + 64:])
+    code = main(["train", str(copy), "--media-root", str(damaged), "--streaming", "--output", str(tmp_path / "run"),
+                 "--max-steps", "40", "--clip-length", "2", "--max-frame-size", "96", "--no-progress",
+                 "--dataloader-num-workers", workers])
+    error = capsys.readouterr().err.strip().splitlines()
+    assert code == 1 and error[-1].startswith(f"error: {victim}: unreadable records ("), error[-3:]
+    assert "Traceback" not in "\n".join(error)

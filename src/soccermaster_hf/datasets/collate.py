@@ -371,6 +371,14 @@ def _unbatched(stream, batch_size: int, columnar: bool = False):
             yield {column: batch[column][index] for column in columns}
 
 
+def _shard_name(shard, index: int, count: int) -> str:
+    """The Parquet file of a streaming dataset's shard (for error messages), else ``shard i of n``."""
+    files = getattr(getattr(shard, "_ex_iterable", None), "kwargs", {}).get("files")  # datasets' Parquet streams
+    if isinstance(files, list) and len(files) == 1:
+        return str(files[0])
+    return f"shard {index} of {count}"
+
+
 class StreamingRecords:
     """A deterministic, resumable stream over a streaming `datasets.IterableDataset` (Parquet shards).
 
@@ -391,7 +399,7 @@ class StreamingRecords:
         self.num_shards = int(stream.num_shards)
         self.seed, self.rank, self.world_size = seed, rank, world_size
         self.epoch = self.position = self.row = self.seen = self.cursor = 0
-        self._rows = None
+        self._rows = self._shard = None
 
     @property
     def by_shard(self) -> bool:
@@ -417,6 +425,7 @@ class StreamingRecords:
                 continue
             if self._rows is None:
                 shard = self.stream.shard(num_shards=self.num_shards, index=order[self.position], contiguous=True)
+                self._shard = shard
                 self._rows = _unbatched(shard.skip(self.row) if self.row else shard, self.read_batch_size,
                                         columnar=isinstance(self.decoder, SpatialDecoder))
             try:
@@ -424,6 +433,10 @@ class StreamingRecords:
             except StopIteration:
                 self.position, self.row, self._rows = self.position + 1, 0, None
                 continue
+            except (pa.ArrowException, OSError, ValueError) as error:
+                self._rows = None
+                raise ValueError(f"{_shard_name(self._shard, order[self.position], self.num_shards)}: unreadable "
+                                 f"records ({error})") from None
             self.row += 1
             self.seen += 1
             if self.by_shard or (self.seen - 1) % self.world_size == self.rank:
@@ -449,7 +462,7 @@ class StreamingRecords:
             yield self.next()
 
     def __getstate__(self) -> dict:  # a copy (pickled into a DataLoader worker) reopens its shard at `row`
-        return {**self.__dict__, "_rows": None}
+        return {**self.__dict__, "_rows": None, "_shard": None}
 
     def state_dict(self) -> dict:
         return {"epoch": self.epoch, "position": self.position, "row": self.row, "seen": self.seen,
@@ -499,7 +512,15 @@ class StreamingClips(torch.utils.data.IterableDataset):
         seen = kept = 0
         for index in (order[worker::workers] if by_worker_shard else order):
             shard = self.stream.shard(num_shards=process.num_shards, index=index, contiguous=True)
-            for record in _unbatched(shard, StreamingRecords.read_batch_size, columnar):
+            rows = _unbatched(shard, StreamingRecords.read_batch_size, columnar)
+            while True:
+                try:
+                    record = next(rows)
+                except StopIteration:
+                    break
+                except (pa.ArrowException, OSError, ValueError) as error:
+                    raise ValueError(f"{_shard_name(shard, index, process.num_shards)}: unreadable records "
+                                     f"({error})") from None
                 if not by_worker_shard:
                     seen += 1
                     if not process.by_shard and (seen - 1) % process.world_size != process.rank:

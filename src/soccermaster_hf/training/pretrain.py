@@ -364,29 +364,28 @@ class DrawAhead(torch.utils.data.IterableDataset):
         info = torch.utils.data.get_worker_info()
         workers, worker = (info.num_workers, info.id) if info is not None else (1, 0)
         samples = self.samples
-        for index in itertools.count():
-            drawn = samples.advance()
-            if index % workers != worker:
-                continue
-            marks = [(Counter(report.counts), len(report.messages)) for report in samples.reports]
-            try:
+        try:
+            for index in itertools.count():
+                drawn = samples.advance()  # every worker reads every draw (a corrupt shard fails them all at draw k)
+                if index % workers != worker:
+                    continue
+                marks = [(Counter(report.counts), len(report.messages)) for report in samples.reports]
                 sample, epoch, cursor = samples.materialize(drawn)
-            except Exception as error:  # noqa: BLE001 - handed to the training process, which raises it
-                try:
-                    blob = pickle.dumps(error)
-                except Exception:  # noqa: BLE001 - an exception that does not pickle
-                    blob = pickle.dumps(RuntimeError(f"{type(error).__name__}: {error}"))
-                yield None, blob
-                return
-            problems = [(report.counts - counts, report.messages[count:])
-                        for report, (counts, count) in zip(samples.reports, marks)]
-            # the frames go through shared memory (torch's way for a tensor); the rest as one pickled blob: a sample's
-            # dozens of small tensors would each take a shared-memory file, and megabytes of pickled frames two more
-            # copies through a pipe (either about halves the transfer rate of 8 frames of 480x270)
-            large = {key: value for key, value in sample.items()
-                     if isinstance(value, torch.Tensor) and value.numel() >= LARGE_TENSOR}
-            rest = {key: value for key, value in sample.items() if key not in large}
-            yield large, pickle.dumps((rest, epoch, cursor, samples.local_state(), problems), protocol=5)
+                problems = [(report.counts - counts, report.messages[count:])
+                            for report, (counts, count) in zip(samples.reports, marks)]
+                # the frames go through shared memory (torch's way for a tensor); the rest as one pickled blob: a
+                # sample's dozens of small tensors would each take a shared-memory file, and megabytes of pickled
+                # frames two more copies through a pipe (either about halves the transfer rate of 8 frames of 480x270)
+                large = {key: value for key, value in sample.items()
+                         if isinstance(value, torch.Tensor) and value.numel() >= LARGE_TENSOR}
+                rest = {key: value for key, value in sample.items() if key not in large}
+                yield large, pickle.dumps((rest, epoch, cursor, samples.local_state(), problems), protocol=5)
+        except Exception as error:  # noqa: BLE001 - handed to the training process, which raises it at this draw
+            try:
+                blob = pickle.dumps(error)
+            except Exception:  # noqa: BLE001 - an exception that does not pickle
+                blob = pickle.dumps(RuntimeError(f"{type(error).__name__}: {error}"))
+            yield None, blob
 
 
 def open_samples(sources: list[str], kind: str, args: TrainingArguments, accelerator, seed: int, transform=None):
