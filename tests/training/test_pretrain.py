@@ -171,13 +171,21 @@ def test_push_to_hub_local_folder_with_model_card(clips, tmp_path):
 
 
 @pytest.mark.slow
-def test_two_process_cpu_training_with_accelerate(clips, tmp_path):
-    launch = [sys.executable, "-m", "accelerate.commands.launch", "--num_processes", "2", "--cpu", "-m",
-              "soccermaster_hf.cli.main", "train", str(clips), "--output", str(tmp_path / "ddp"), "--max-steps", "2",
-              "--clip-length", "2", "--max-frame-size", "192", "--no-augment", "--no-progress"]
-    result = subprocess.run(launch, env=ENV, capture_output=True, text=True, timeout=600)
+def test_two_process_cpu_training_with_accelerate(clips, built_clips, tmp_path):
+    """Data parallel on two CPU processes (torchrun + `ACCELERATE_USE_CPU`: Accelerate's gloo backend), streaming with
+    a DataLoader worker each: both processes train (one stream position each in the checkpoint) and finish.
+    (`accelerate launch --num_processes 2 --cpu` starts a single process with accelerate 1.x, hence torchrun.)"""
+    launch = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2", "-m",
+              "soccermaster_hf.cli.main", "train", str(built_clips), "--media-root", str(clips), "--streaming",
+              "--output", str(tmp_path / "ddp"), "--max-steps", "2", "--clip-length", "2", "--max-frame-size", "192",
+              "--no-progress", "--dataloader-num-workers", "1"]
+    result = subprocess.run(launch, env=dict(ENV, ACCELERATE_USE_CPU="1"), capture_output=True, text=True,
+                            timeout=600)
     assert result.returncode == 0, result.stderr[-3000:]
     assert (tmp_path / "ddp" / "final" / "model.safetensors").is_file()
+    state = json.loads((tmp_path / "ddp" / "checkpoint-0000002" / "trainer_state.json").read_text())
+    assert [(p["rank"], p["world_size"]) for p in state["data"]] == [(0, 2), (1, 2)]
+    assert all(p["cursor"] == 2 for p in state["data"])  # each process drew its own 2 clips
     with open(tmp_path / "ddp" / "metrics.csv") as handle:
         assert [row["step"] for row in csv.DictReader(handle)] == ["1", "2"]
 

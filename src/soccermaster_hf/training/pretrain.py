@@ -617,8 +617,13 @@ def train(args: TrainingArguments) -> Path:
     # folders a killed run left behind
     prepare_output_dir(output_dir, "train", overwrite=args.overwrite,
                        sources=[*args.train_dirs, *args.semantic_dirs, args.model, args.media_root])
+    from accelerate.utils import DistributedDataParallelKwargs
+
+    # data parallel: a spatial step leaves the event / alignment heads (and a semantic step the detection and pitch
+    # heads) without gradients, so DDP must look for unused parameters
     accelerator = Accelerator(mixed_precision=args.mixed_precision,
-                              gradient_accumulation_steps=args.gradient_accumulation_steps)
+                              gradient_accumulation_steps=args.gradient_accumulation_steps,
+                              kwargs_handlers=[DistributedDataParallelKwargs(find_unused_parameters=True)])
     torch.manual_seed(args.seed)
     augmentation = None
     if args.augment:
