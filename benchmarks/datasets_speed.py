@@ -280,7 +280,7 @@ def main() -> None:
     }
     from types import SimpleNamespace
 
-    from soccermaster_hf.training.pretrain import Samples
+    from soccermaster_hf.training.samples import Samples
 
     one_process = SimpleNamespace(process_index=0, num_processes=1)
     for workers in (1, 2):  # `soccermaster train --dataloader-num-workers N`: the same draws, decoded ahead

@@ -13,7 +13,8 @@ import torch
 
 from soccermaster_hf.data.augment import ClipAugmentation
 from soccermaster_hf.data.soccernet_gsr import SoccerNetGSRClips
-from soccermaster_hf.training.pretrain import DrawAhead, Samples, SeededAugmentation, TrainingArguments, validate_fields
+from soccermaster_hf.training.pretrain import TrainingArguments, validate_fields
+from soccermaster_hf.training.samples import DrawAhead, Samples, SeededAugmentation
 
 pytestmark = pytest.mark.timeout(300)
 ONE_PROCESS = SimpleNamespace(process_index=0, num_processes=1)

@@ -34,16 +34,15 @@ from ..utils.tensor_state import save_state
 from .pretrain import (
     PRESETS,
     TRAINING_STATE,
-    DataPosition,
     _arg,
     _checkpoints,
-    _draw_for_process,
     publish,
     read_metric_rows,
     resume_training_state,
     validate_fields,
     write_metric_rows,
 )
+from .samples import DataPosition, _draw_for_process
 
 HEAD_FILE = "commentary_head.safetensors"
 ADAPTER_DIR = "adapter"
@@ -170,7 +169,7 @@ def load_caption_clips(sources: list[str], args: CommentaryTrainingArguments) ->
                               "metadata": {k: record[k] for k in ("league", "game", "half", "timestamp")}})
             continue
         from ..data.semantic import SemanticClips
-        from .pretrain import is_built_dataset
+        from .samples import is_built_dataset
 
         if is_built_dataset(source):  # `soccermaster dataset build` output (local folder or Hub id): semantic records
             from ..datasets.collate import open_clips
