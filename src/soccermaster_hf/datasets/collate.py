@@ -379,6 +379,21 @@ def _shard_name(shard, index: int, count: int) -> str:
     return f"shard {index} of {count}"
 
 
+def _shard_records(stream, index: int, num_shards: int, batch_size: int, columnar: bool, skip: int = 0):
+    """The records of shard `index` of a streaming dataset, in order from row `skip` (:func:`_unbatched`); a read
+    error (a damaged Parquet file) is a ValueError naming the shard's file."""
+    shard = stream.shard(num_shards=num_shards, index=index, contiguous=True)
+    rows = _unbatched(shard.skip(skip) if skip else shard, batch_size, columnar)
+    while True:
+        try:
+            record = next(rows)
+        except StopIteration:
+            return
+        except (pa.ArrowException, OSError, ValueError) as error:
+            raise ValueError(f"{_shard_name(shard, index, num_shards)}: unreadable records ({error})") from None
+        yield record
+
+
 class StreamingRecords:
     """A deterministic, resumable stream over a streaming `datasets.IterableDataset` (Parquet shards).
 
@@ -399,7 +414,7 @@ class StreamingRecords:
         self.num_shards = int(stream.num_shards)
         self.seed, self.rank, self.world_size = seed, rank, world_size
         self.epoch = self.position = self.row = self.seen = self.cursor = 0
-        self._rows = self._shard = None
+        self._rows = None
 
     @property
     def by_shard(self) -> bool:
@@ -424,19 +439,16 @@ class StreamingRecords:
                 self._rows = None
                 continue
             if self._rows is None:
-                shard = self.stream.shard(num_shards=self.num_shards, index=order[self.position], contiguous=True)
-                self._shard = shard
-                self._rows = _unbatched(shard.skip(self.row) if self.row else shard, self.read_batch_size,
-                                        columnar=isinstance(self.decoder, SpatialDecoder))
+                self._rows = _shard_records(self.stream, order[self.position], self.num_shards, self.read_batch_size,
+                                            isinstance(self.decoder, SpatialDecoder), skip=self.row)
             try:
                 record = next(self._rows)
             except StopIteration:
                 self.position, self.row, self._rows = self.position + 1, 0, None
                 continue
-            except (pa.ArrowException, OSError, ValueError) as error:
+            except ValueError:  # an unreadable shard: a retry reads it again (and fails again), never skips it
                 self._rows = None
-                raise ValueError(f"{_shard_name(self._shard, order[self.position], self.num_shards)}: unreadable "
-                                 f"records ({error})") from None
+                raise
             self.row += 1
             self.seen += 1
             if self.by_shard or (self.seen - 1) % self.world_size == self.rank:
@@ -462,7 +474,7 @@ class StreamingRecords:
             yield self.next()
 
     def __getstate__(self) -> dict:  # a copy (pickled into a DataLoader worker) reopens its shard at `row`
-        return {**self.__dict__, "_rows": None, "_shard": None}
+        return {**self.__dict__, "_rows": None}
 
     def state_dict(self) -> dict:
         return {"epoch": self.epoch, "position": self.position, "row": self.row, "seen": self.seen,
@@ -511,16 +523,7 @@ class StreamingClips(torch.utils.data.IterableDataset):
         columnar = isinstance(self.decoder, SpatialDecoder)
         seen = kept = 0
         for index in (order[worker::workers] if by_worker_shard else order):
-            shard = self.stream.shard(num_shards=process.num_shards, index=index, contiguous=True)
-            rows = _unbatched(shard, StreamingRecords.read_batch_size, columnar)
-            while True:
-                try:
-                    record = next(rows)
-                except StopIteration:
-                    break
-                except (pa.ArrowException, OSError, ValueError) as error:
-                    raise ValueError(f"{_shard_name(shard, index, process.num_shards)}: unreadable records "
-                                     f"({error})") from None
+            for record in _shard_records(self.stream, index, process.num_shards, process.read_batch_size, columnar):
                 if not by_worker_shard:
                     seen += 1
                     if not process.by_shard and (seen - 1) % process.world_size != process.rank:
