@@ -15,7 +15,8 @@ for seed in 1 2 3; do
         --size 480x270 --semantic-clips 400
 done
 # 2. the grid_linear event head (the last hidden state on a 4x4 grid in 6 time spans, LayerNorm, one linear layer) on
-#    the frozen backbone's cached grid cells; a fourth match (seed 4) checks it afterwards (0.815; seed 3: 0.836)
+#    the frozen backbone's cached grid cells; a fourth match (seed 4) checks it afterwards (v2: 0.790, seed 3:
+#    0.822; on v1's backbone 0.815 and 0.836)
 soccermaster train-events "$WORK/scripted-1" "$WORK/scripted-2" --eval "$WORK/scripted-3" --output "$WORK/run" \
     --init-from "$INIT" --event-head grid_linear --max-steps 3000 --weight-decay 0.1 --learning-rate 1e-3
 # 3. the copy that ships with the package (config + weights; the rest of the Hub folder is regenerated)
