@@ -57,6 +57,19 @@ def randomized_vision_model(tiny_vision_config):
 
 
 @pytest.fixture(scope="session")
+def damage_middle():
+    """A function that overwrites 64 bytes in the middle of a file with zeros (a damaged Parquet shard, say) and
+    returns the file's path."""
+
+    def damage(path):
+        data = path.read_bytes()
+        path.write_bytes(data[: len(data) // 2] + b"\0" * 64 + data[len(data) // 2 + 64:])
+        return path
+
+    return damage
+
+
+@pytest.fixture(scope="session")
 def shared_dir():
     root = find_shared_dir()
     if root is None:

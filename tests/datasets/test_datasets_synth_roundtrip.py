@@ -327,15 +327,12 @@ def test_train_commentary_reads_built_semantic_records_like_the_raw_folder(synth
         assert a["metadata"]["record_id"]
 
 
-
-def test_a_corrupt_shard_is_named_by_both_streams(built, tmp_path):
+def test_a_corrupt_shard_is_named_by_both_streams(built, tmp_path, damage_middle):
     import shutil
 
     copy = tmp_path / "synth"
     shutil.copytree(built["synth"], copy)
-    victim = sorted((copy / "data" / "spatial").rglob("*.parquet"))[0]
-    data = victim.read_bytes()
-    victim.write_bytes(data[: len(data) // 2] + b"\0" * 64 + data[len(data) // 2 + 64:])
+    victim = damage_middle(sorted((copy / "data" / "spatial").rglob("*.parquet"))[0])
     stream = _load(copy, "spatial", streaming=True)
     records = smd.StreamingRecords(stream, None, seed=3)
     with pytest.raises(ValueError, match=f"^{victim}: unreadable records"):

@@ -147,16 +147,14 @@ def test_a_worker_error_is_raised_as_itself(workers):
 
 
 @pytest.mark.parametrize("workers", ["0", "2"])
-def test_a_corrupt_shard_is_one_line_naming_its_file(damaged, built, tmp_path, capsys, workers):
+def test_a_corrupt_shard_is_one_line_naming_its_file(damaged, built, tmp_path, capsys, workers, damage_middle):
     """`soccermaster train --streaming` over a dataset with a damaged Parquet shard: exit 1 and one line naming the
     shard, whether the records are read in the training process or ahead in workers."""
     from soccermaster_hf.cli.main import main
 
     copy = tmp_path / "gsr"
     shutil.copytree(built, copy)
-    victim = sorted((copy / "data").rglob("*.parquet"))[-1]
-    data = victim.read_bytes()
-    victim.write_bytes(data[: len(data) // 2] + b"\0" * 64 + data[len(data) // 2 + 64:])
+    victim = damage_middle(sorted((copy / "data").rglob("*.parquet"))[-1])
     code = main(["train", str(copy), "--media-root", str(damaged), "--streaming", "--output", str(tmp_path / "run"),
                  "--max-steps", "40", "--clip-length", "2", "--max-frame-size", "96", "--no-progress",
                  "--dataloader-num-workers", workers])
