@@ -85,6 +85,48 @@ def test_linked_track_ids_reach_every_output(frames_dir, tmp_path, monkeypatch):
     assert {d["track_id"] for frame in kloppy for d in frame["data"] if d.get("track_id")} <= snmot
 
 
+def test_kit_cuts_reach_every_output(frames_dir, tmp_path, monkeypatch):
+    """The pipeline cuts tracklets from its rows on disk (here: a stand-in for kit_cuts that halves every tracklet)
+    and the parts are the ids of the SNMOT file; the option reaches the cut; 0 boxes and no linking cut nothing."""
+    import soccermaster_hf.analysis.pipeline as pipeline
+    import soccermaster_hf.tracking.linking as linking
+
+    configs = []
+
+    def halve(detections, colours, config=None):
+        configs.append(config)
+        frames: dict[int, list[int]] = {}
+        for frame, detection in detections:
+            frames.setdefault(detection.track_id, []).append(frame)
+        return {t: [f[len(f) // 2]] for t, f in frames.items() if len(f) >= 2 and config.kit_split_boxes}
+
+    monkeypatch.setattr(linking, "kit_cuts", halve)
+    monkeypatch.setattr(pipeline, "link_summaries", lambda summaries, fps, config=None, image_width=None: (
+        {t: t for t in summaries}, summaries))  # no linking: the parts stay apart
+    runs = {}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for name, settings in (("cut", {"kit_split_boxes": 9}), ("off", {"kit_split_boxes": 0}),
+                               ("plain", {"link_tracklets": False})):
+            runs[name] = analyze(str(frames_dir), None, tmp_path / name, threshold=0.0, progress=False,
+                                 tracker="hungarian", **settings)
+    assert [c.kit_split_boxes for c in configs] == [9, 0]
+
+    def tracks(folder):
+        out: dict[int, list[int]] = {}
+        for row in (folder / "SNMOT-001.txt").read_text().splitlines():
+            out.setdefault(int(row.split(",")[1]), []).append(int(row.split(",")[0]))
+        return out
+
+    plain, cut = tracks(tmp_path / "plain"), tracks(tmp_path / "cut")
+    halves = sum(len(f) >= 2 for f in plain.values())
+    assert halves and runs["cut"]["kit_cuts"] == halves and len(cut) == len(plain) + halves
+    assert runs["off"]["kit_cuts"] == runs["plain"]["kit_cuts"] == 0 and tracks(tmp_path / "off") == plain
+    for track, frames in plain.items():  # the first half keeps the id, the second half is a new id
+        assert cut[track] == frames[:len(frames) // 2] if len(frames) >= 2 else cut[track] == frames
+    assert sorted(f for frames in cut.values() for f in frames) == sorted(f for fr in plain.values() for f in fr)
+
+
 def test_tracker_keeps_identities_of_moving_boxes():
     tracker = Tracker()
     rng = np.random.default_rng(0)

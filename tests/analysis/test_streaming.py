@@ -111,12 +111,15 @@ def test_time_range_and_bad_settings(clip, tiny_model, tmp_path, capsys):
     for argv, message in ((["--start", "10"], "nothing to analyse"), (["--end", "0"], "end must be"),
                           (["--segment-seconds", "0"], "must be > 0"), (["--half", "3"], "invalid choice"),
                           (["--spotting-stride", "-1"], "must be > 0"), (["--max-frames", "0"], ">= 1"),
-                          (["--min-tracklet-seconds", "-0.5"], ">= 0"), (["--min-tracklet-seconds", "nan"], "finite")):
+                          (["--min-tracklet-seconds", "-0.5"], ">= 0"), (["--min-tracklet-seconds", "nan"], "finite"),
+                          (["--kit-split-boxes", "-1"], ">= 0"), (["--kit-split-boxes", "2.5"], "expected an integer")):
         code = main(["analyze", str(clip / "img1"), "--model", tiny_model, "--out", str(tmp_path / "bad"), *argv])
         assert code in (1, 2) and message in capsys.readouterr().err, argv
         assert not (tmp_path / "bad").exists()
     with pytest.raises(AnalysisError, match="min_tracklet_seconds"):
         analyze(str(clip / "img1"), tiny_model, tmp_path / "bad", progress=False, min_tracklet_seconds=float("inf"))
+    with pytest.raises(AnalysisError, match="kit_split_boxes"):
+        analyze(str(clip / "img1"), tiny_model, tmp_path / "bad", progress=False, kit_split_boxes=-3)
     assert not (tmp_path / "bad").exists()
 
 

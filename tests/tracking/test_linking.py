@@ -4,8 +4,16 @@ import numpy as np
 import pytest
 
 from soccermaster_hf.tracking import TrackedDetection, TrackedFrame, vote_game_state
-from soccermaster_hf.tracking.game_state import END_POINTS, summarise
-from soccermaster_hf.tracking.linking import LinkingConfig, link_cost, link_frames, link_tracklets, merge_summaries
+from soccermaster_hf.tracking.game_state import END_POINTS, kit_colours, summarise
+from soccermaster_hf.tracking.linking import (
+    LinkingConfig,
+    kit_cuts,
+    link_cost,
+    link_frames,
+    link_tracklets,
+    merge_summaries,
+    split_at_kit_changes,
+)
 
 # these tests check the linking rules on tracklets of a few frames: keep them all (the drop rule is tested apart)
 KEEP_ALL = LinkingConfig(min_tracklet_seconds=0)
@@ -182,3 +190,59 @@ def test_short_athlete_tracklets_are_dropped_before_linking():
     for bad in (-1.0, float("nan"), float("inf")):
         with pytest.raises(ValueError, match="min_tracklet_seconds"):
             LinkingConfig(min_tracklet_seconds=bad)
+
+
+def _handover(noise=()):
+    """Track 1 follows a red player for frames 0-39, then the tracker hands it to a blue opponent crossing him
+    (frames 40-79, boxes of `noise` frames wear the other kit); tracks 2 and 3 are a red and a blue player all along
+    (so the clip has two kits)."""
+    rows = [(f, 100 + 2 * f, (0.1 * f, 0.0), "player", BLUE if f >= 40 else RED) for f in range(80)]
+    rows = [(f, x, p, role, (RED if c is BLUE else BLUE) if f in noise else c) for f, x, p, role, c in rows]
+    tracks = {1: rows, **_run(2, range(0, 80), 400, (20.0, 5.0)),
+              **_run(3, range(0, 80), 700, (-20.0, 5.0), colour=BLUE)}
+    return _clip(tracks, 80)
+
+
+def test_a_track_handed_to_an_opponent_is_cut_where_the_kit_changes():
+    frames = _handover()
+    summaries = summarise(frames)
+    colours = kit_colours(summaries, role_of=lambda _, s: s.role)
+    stream = [(f.frame_index, d) for f in frames for d in f.detections]
+    assert kit_cuts(stream, colours) == {1: [40]}  # the first blue box, not a box later
+    assert kit_cuts(stream, colours, LinkingConfig(kit_split_boxes=0)) == {}
+    assert kit_cuts(stream, None) == {}
+    segments, parts = split_at_kit_changes(lambda: iter(stream), summaries)
+    assert len(segments) == 1 and segments(1, 39) == 1 and segments(1, 40) == segments(1, 79) == 4
+    assert segments(2, 79) == 2 and sorted(parts) == [1, 2, 3, 4]
+    assert parts[1].count == parts[4].count == 40 and parts[4].first_frame == 40
+    vote_game_state(link_frames(frames, 25.0, KEEP_ALL, image_width=1000.0), image_width=1000.0)
+    teams = {(d.track_id, d.team) for f in frames for d in f.detections if d.box[0] < 300}
+    assert teams == {(1, "left"), (4, "right")} or teams == {(1, "right"), (4, "left")}, teams
+    # without the cut the handed-over track keeps one id and one team for both athletes
+    unsplit = _handover()
+    link_frames(unsplit, 25.0, LinkingConfig(min_tracklet_seconds=0, kit_split_boxes=0), image_width=1000.0)
+    assert {d.track_id for f in unsplit for d in f.detections if d.box[0] < 300} == {1}
+
+
+def test_kit_noise_does_not_cut_and_only_players_are_cut():
+    # a few boxes of the other kit (a teammate's arm, an opponent passing in front) never cut the track
+    frames = _handover(noise={5, 12, 13, 20, 50, 60, 61})
+    summaries = summarise(frames)
+    colours = kit_colours(summaries, role_of=lambda _, s: s.role)
+    stream = [(f.frame_index, d) for f in frames for d in f.detections]
+    assert kit_cuts(stream, colours) == {1: [40]}
+    # a track has a kit once that many boxes agreed: 36 red boxes (of 40) are not 45
+    assert kit_cuts(stream, colours, LinkingConfig(kit_split_boxes=45)) == {}
+    # boxes without a colour neither cut nor count; a goalkeeper (own kit) or referee is never cut
+    for detection in (d for f in frames for d in f.detections if d.track_id == 1):
+        detection.role = "goalkeeper"
+    assert kit_cuts(stream, colours) == {}
+    for detection in (d for f in frames for d in f.detections if d.track_id == 1):
+        detection.role, detection.colour = "player", None
+    assert kit_cuts(stream, colours) == {}
+    one_kit = summarise(_clip(_run(1, range(10), 100, (0.0, 0.0)), 10))
+    assert kit_colours(one_kit) is None  # a single tracklet: no two kits
+    for bad in ({"kit_split_boxes": -1}, {"kit_split_boxes": 2.5}, {"kit_split_boxes": True},
+                {"kit_split_fraction": 0.5}, {"kit_split_fraction": 1.5}, {"kit_split_fraction": float("nan")}):
+        with pytest.raises(ValueError, match="kit_split"):
+            LinkingConfig(**bad)

@@ -52,6 +52,10 @@ class AnalyzeArguments:
                                        "With linking: drop athlete tracklets shorter than this (seconds) before "
                                        "linking, except at the clip's ends (the detector's flickers; 0 keeps all).",
                                        minimum=0.0)
+    kit_split_boxes: int = _arg(LinkingConfig.kit_split_boxes,
+                                "With linking: cut a player tracklet where most of its next this many boxes wear the "
+                                "other team's kit (a track handed to a crossing opponent) before linking (0: never).",
+                                minimum=0)
     prompts: list[str] | None = _arg(None, "Zero-shot event prompts scored on every spotting window by the model's "
                                            "video-text alignment (events.json 'zero_shot'); needs a model with a text "
                                            "tower and its tokenizer (`soccermaster train --text-encoder`), which "

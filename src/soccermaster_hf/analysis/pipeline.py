@@ -30,6 +30,7 @@ camera), ``overlay_last.png``, ``SNGS-xxx.json`` (SoccerNet-GSR predictions, sco
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import shutil
@@ -48,7 +49,7 @@ from ..geometry.observations import PitchObservations
 from ..modeling.modeling_soccermaster_detection import detection_output
 from ..tracking import make_tracker
 from ..tracking.game_state import TrackSummary, team_assignment
-from ..tracking.linking import LinkingConfig, link_summaries
+from ..tracking.linking import LinkingConfig, Segments, link_summaries, split_at_kit_changes
 from ..utils.io import atomic_file, atomic_path, atomic_write_json, clean_stale_staging, write_marker
 from .kloppy_export import MetricaCSVWriter, SkillCornerWriter
 from .render import concatenate_videos, draw_minimap
@@ -110,6 +111,7 @@ def analyze(
     link_tracklets: bool = True,
     prompts: list[str] | None = None,
     min_tracklet_seconds: float = LinkingConfig.min_tracklet_seconds,
+    kit_split_boxes: int = LinkingConfig.kit_split_boxes,
 ) -> dict:
     """Run the pipeline (see the module docstring); returns the summary dictionary (also written to disk).
 
@@ -132,6 +134,8 @@ def analyze(
     role) before the tracklet vote; the output files carry the linked ids, the overlay video the tracker's.
     `min_tracklet_seconds`: with linking, athlete tracklets shorter than this that do not touch the first or last
     frame are dropped first (:class:`~soccermaster_hf.tracking.linking.LinkingConfig`; 0 keeps them).
+    `kit_split_boxes`: with linking, a player tracklet is cut first where most of its next this many boxes wear the
+    other team's kit (:func:`~soccermaster_hf.tracking.linking.kit_cuts`; 0: never).
     `prompts`: zero-shot texts scored on every spotting window by the model's video-text alignment (a model with a
     text tower and its tokenizer, as `soccermaster train --text-encoder` saves it; such a model scores the event
     keywords by default); spotted like the event head's classes, in `events.json` under `zero_shot`.
@@ -146,6 +150,11 @@ def analyze(
         linking = LinkingConfig(min_tracklet_seconds=float(min_tracklet_seconds))
     except (TypeError, ValueError) as error:
         raise AnalysisError(f"min_tracklet_seconds must be a number of seconds >= 0, got {min_tracklet_seconds!r} "
+                            f"({error}).") from None
+    try:
+        linking = dataclasses.replace(linking, kit_split_boxes=kit_split_boxes)
+    except (TypeError, ValueError) as error:
+        raise AnalysisError(f"kit_split_boxes must be a whole number of boxes >= 0, got {kit_split_boxes!r} "
                             f"({error}).") from None
     if demo or source is None:
         frames, fps, description = demo_frames(min(max_frames or 50, 50), seed)
@@ -175,7 +184,7 @@ def analyze(
                 "segment_seconds": segment_seconds, "spotting_stride": spotting_stride, "split": split, "half": half,
                 "commentary_model": commentary_model, "calibrate_every": calibrate_every,
                 "shot_window": shot_window, "link_tracklets": link_tracklets,
-                "min_tracklet_seconds": min_tracklet_seconds,
+                "min_tracklet_seconds": min_tracklet_seconds, "kit_split_boxes": kit_split_boxes,
                 "prompts": None if scorer is None else scorer.prompts}
     store = SegmentStore(output_dir)
     previous = _read_run(output_dir)
@@ -426,7 +435,13 @@ class _Run:
         config = self.model.config
         summaries = self.summaries  # built from the rows on disk and every row since: what the rows give
         linked: dict[int, int] = {}
-        if link:  # one summary per linked track: the votes, teams and kloppy players are per athlete
+        segments = Segments({}, 1)
+        if link:  # tracklets cut where their kit changes, then linked: votes, teams, kloppy players are per athlete
+            def stream():
+                return ((row["frame"], detection_from_row(record)) for row in store.rows()
+                        for record in row["detections"])
+
+            segments, summaries = split_at_kit_changes(stream, summaries, linking)
             linked, summaries = link_summaries(summaries, self.fps, linking, image_width=self.source.width)
         teams = team_assignment(summaries, image_width=self.source.width, role_of=lambda _, s: s.role)
         clip_name, mot_name, image_ids = clip_identity(source, self.source.num_frames, split)
@@ -453,7 +468,8 @@ class _Run:
                     current["calibrated"] += frame.calibrated
                     current["views"][row["view"]] = current["views"].get(row["view"], 0) + 1
                     for detection in frame.detections:
-                        detection.track_id = linked.get(detection.track_id, detection.track_id)
+                        part = segments(detection.track_id, row["frame"])
+                        detection.track_id = linked.get(part, part)
                     # linked to 0: a tracklet too short to keep (LinkingConfig.min_tracklet_seconds)
                     frame.detections = [detection for detection in frame.detections if detection.track_id != 0]
                     for detection in frame.detections:  # the tracklet votes
@@ -513,6 +529,7 @@ class _Run:
             "input": description, "model": model_description, "frames": frames,
             "start_seconds": round(self.first / self.fps, 3), "end_seconds": round(self.last / self.fps, 3),
             "athletes_per_frame": athletes / max(frames, 1), "tracks": len(tracks), "tracklets": len(self.summaries),
+            "kit_cuts": len(segments),
             "tracks_linked": bool(link), "tracker": tracker,
             "game_state_file": f"{clip_name}.json", "tracking_file": f"{mot_name}.txt",
             "frames_calibrated": calibrated, "shots": shots, "events": events, "top_events": top,

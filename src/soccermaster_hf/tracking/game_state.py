@@ -25,8 +25,8 @@ from .types import TrackedDetection, TrackedFrame
 #: How many calibrated detections at each end of a tracklet give its end position (their median) for linking.
 END_POINTS = 5
 
-__all__ = ["END_POINTS", "TrackSummary", "assign_teams", "summarise", "team_assignment", "torso_colour", "tracklets",
-           "vote_attributes", "vote_game_state"]
+__all__ = ["END_POINTS", "TrackSummary", "assign_teams", "kit_colours", "summarise", "team_assignment", "torso_colour",
+           "tracklets", "vote_attributes", "vote_game_state"]
 
 
 def torso_colour(frame_rgb: np.ndarray, box: np.ndarray) -> np.ndarray | None:
@@ -222,6 +222,46 @@ def _team_position(members: list[TrackSummary], image_width: float | None) -> fl
     return None
 
 
+def _cluster_players(summaries: dict[int, TrackSummary], players: list[int], use_embeddings: bool = False,
+                     seed: int = 0) -> tuple[list[int], np.ndarray]:
+    """``(clustered, labels)``: the player tracks with a torso colour and their cluster (0 / 1) by k-means on the
+    colour (CIE Lab / 20: ~20 separates kits; with `use_embeddings`, the decoder embedding appended), started from
+    the longest tracklet and the one most different from it (deterministic)."""
+    features, clustered = [], []
+    for track_id in players:
+        colour = summaries[track_id].colour
+        if colour is None:
+            continue
+        feature = colour / 20.0
+        if use_embeddings and summaries[track_id].embedding is not None:
+            feature = np.concatenate([feature, summaries[track_id].embedding])
+        features.append(feature)
+        clustered.append(track_id)
+    labels = np.zeros(len(clustered), dtype=int)
+    if len(clustered) >= 2:
+        data = np.stack(features)
+        weights = np.array([summaries[t].count for t in clustered], float)
+        first = int(np.argmax(weights))
+        second = int(np.argmax(np.linalg.norm(data - data[first], axis=1)))
+        if second == first:
+            second = (first + 1) % len(data)
+        _, labels = kmeans2(data, data[[first, second]], iter=20, minit="matrix", seed=seed)
+    return clustered, labels
+
+
+def kit_colours(summaries: dict[int, TrackSummary], role_of=None, seed: int = 0) -> np.ndarray | None:
+    """The two teams' kit colours (2, 3) in CIE Lab: the mean torso colour of the player tracklets of each cluster of
+    :func:`team_assignment` (the same clustering, colours only); ``None`` unless both clusters have a tracklet.
+    `role_of` as in :func:`team_assignment`."""
+    role_of = role_of or (lambda track_id, summary: summary.first_role)
+    players = [t for t, s in summaries.items() if role_of(t, s) == "player"]
+    clustered, labels = _cluster_players(summaries, players, seed=seed)
+    colours = np.array([summaries[t].colour for t in clustered]).reshape(-1, 3)
+    if len(set(int(label) for label in labels)) < 2:
+        return None
+    return np.stack([colours[labels == c].mean(axis=0) for c in (0, 1)])
+
+
 def team_assignment(summaries: dict[int, TrackSummary], use_embeddings: bool = False,
                     image_width: float | None = None, seed: int = 0, role_of=None) -> dict[int, str | None]:
     """Team (``"left"`` / ``"right"`` / ``None``) of every track from its summary (see the module docstring).
@@ -238,26 +278,7 @@ def team_assignment(summaries: dict[int, TrackSummary], use_embeddings: bool = F
             keepers.append(track_id)
         else:
             teams[track_id] = None
-    features, clustered = [], []
-    for track_id in players:
-        colour = summaries[track_id].colour
-        if colour is None:
-            continue
-        feature = colour / 20.0  # Lab units: ~20 separates kits
-        if use_embeddings and summaries[track_id].embedding is not None:
-            feature = np.concatenate([feature, summaries[track_id].embedding])
-        features.append(feature)
-        clustered.append(track_id)
-    labels = np.zeros(len(clustered), dtype=int)
-    if len(clustered) >= 2:
-        data = np.stack(features)
-        weights = np.array([summaries[t].count for t in clustered], float)
-        # initialise with the two most different tracklets (deterministic), then k-means
-        first = int(np.argmax(weights))
-        second = int(np.argmax(np.linalg.norm(data - data[first], axis=1)))
-        if second == first:
-            second = (first + 1) % len(data)
-        _, labels = kmeans2(data, data[[first, second]], iter=20, minit="matrix", seed=seed)
+    clustered, labels = _cluster_players(summaries, players, use_embeddings, seed)
     mean = {c: _team_position([summaries[t] for t, label in zip(clustered, labels) if label == c], image_width)
             for c in (0, 1)}
     left = (0 if mean[0] <= mean[1] else 1) if mean[0] is not None and mean[1] is not None else 0

@@ -19,7 +19,12 @@ training another model:
   "other" are never linked); when both tracklets carry decoder embeddings, their cosine distance adds to the cost.
   Jerseys are not used: the model reads too few numbers to trust a disagreement.
 
-Before linking, an athlete tracklet shorter than ``min_tracklet_seconds`` (0.8 s) that does not touch the clip's first
+First, a player tracklet is cut where the kit it follows changes (the "split" of GTA, Sun et al., *GTA: Global
+Tracklet Association for Multi-Object Tracking in Sports*, 2024): each box's torso colour is given the nearer of the
+two teams' kit colours (:func:`~.game_state.kit_colours`), and where at least ``kit_split_fraction`` of the next
+``kit_split_boxes`` boxes wear the other kit the tracklet continues under a new id (:func:`kit_cuts`). The frame-to-
+frame tracker hands a track from one athlete to a crossing opponent; the cut gives each part to its own athlete and
+team. Then, an athlete tracklet shorter than ``min_tracklet_seconds`` (0.8 s) that does not touch the clip's first
 or last frame is dropped: the detector's flickers, which otherwise add ids to the athletes they touch and take the
 links of their long neighbours (chosen on the validation clip below; docs/tracking.md has the numbers).
 
@@ -31,7 +36,9 @@ when its cost is at most ``max_cost``. Chains of linked tracklets take the id of
   a whole match needs only the summaries, not the detections).
 * :func:`link_summaries` — the teams of the clustering as a gate, the mapping, and the summaries merged per athlete
   (what ``soccermaster analyze`` does before its tracklet vote).
-* :func:`link_frames` — the same on tracked frames in memory, relabelled in place.
+* :func:`link_frames` — the same on tracked frames in memory (kit cuts first), relabelled in place.
+* :func:`kit_cuts` / :func:`split_at_kit_changes` — where the kit of each tracklet changes, and the summaries of the
+  parts, from a stream of detections read twice (``soccermaster analyze`` reads them from its rows on disk).
 
 The defaults were chosen on a 30-s validation clip (SoccerSynth seed 42, match time 3000-3600 s, never a held-out
 clip); ``benchmarks/tracking.py`` measures them on held-out clips (docs/tracking.md).
@@ -40,6 +47,8 @@ clip); ``benchmarks/tracking.py`` measures them on held-out clips (docs/tracking
 from __future__ import annotations
 
 import bisect
+from collections import deque
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -47,10 +56,11 @@ from scipy.optimize import linear_sum_assignment
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-from .game_state import TrackSummary, summarise, team_assignment, tracklets
-from .types import TrackedFrame
+from .game_state import TrackSummary, kit_colours, summarise, team_assignment
+from .types import TrackedDetection, TrackedFrame
 
-__all__ = ["LinkingConfig", "link_cost", "link_frames", "link_summaries", "link_tracklets", "merge_summaries"]
+__all__ = ["LinkingConfig", "Segments", "kit_cuts", "link_cost", "link_frames", "link_summaries", "link_tracklets",
+           "merge_summaries", "split_at_kit_changes"]
 
 _LINKED_ROLES = ("player", "goalkeeper", "referee")
 
@@ -69,7 +79,9 @@ class LinkingConfig:
     frame analysed (an athlete cut by the clip's ends). These are the detector's flickers: a
     box that slides off an athlete and vanishes within a few frames, or a box between two teammates. Left in, they
     add ids to the athletes they touch and take the links their long neighbours should get. Balls and "other" are
-    never dropped.
+    never dropped. kit_split_boxes / kit_split_fraction: a player tracklet is cut before a box when at least this
+    fraction of the boxes with a torso colour among it and the next ``kit_split_boxes - 1`` wear the other team's
+    kit, and at least half of them have a colour (0 boxes: never cut; chosen on the validation clip).
     """
 
     max_gap_seconds: float = 20.0
@@ -82,6 +94,8 @@ class LinkingConfig:
     embedding_weight: float = 0.5
     max_cost: float = 2.0
     min_tracklet_seconds: float = 0.8
+    kit_split_boxes: int = 6
+    kit_split_fraction: float = 0.7
 
     def __post_init__(self):
         for name in ("max_gap_seconds", "max_speed", "typical_speed", "position_noise", "max_colour_distance",
@@ -95,8 +109,107 @@ class LinkingConfig:
                 raise ValueError(f"LinkingConfig.{name} must be >= 0, got {value!r}.")
         if not np.isfinite(self.min_tracklet_seconds) or self.min_tracklet_seconds < 0:
             raise ValueError(f"LinkingConfig.min_tracklet_seconds must be >= 0, got {self.min_tracklet_seconds!r}.")
+        if isinstance(self.kit_split_boxes, bool) or not isinstance(self.kit_split_boxes, (int, np.integer)) \
+                or self.kit_split_boxes < 0:
+            raise ValueError(f"LinkingConfig.kit_split_boxes must be an integer >= 0, got {self.kit_split_boxes!r}.")
+        if not np.isfinite(self.kit_split_fraction) or not 0.5 < self.kit_split_fraction <= 1:
+            raise ValueError(f"LinkingConfig.kit_split_fraction must be in (0.5, 1], got {self.kit_split_fraction!r}.")
         if self.image_gap_frames < 0:
             raise ValueError(f"LinkingConfig.image_gap_frames must be >= 0, got {self.image_gap_frames!r}.")
+
+
+class _KitState:
+    """One track's state in :func:`kit_cuts`: its kit (``None`` until ``boxes`` boxes agreed), the votes before
+    that, and the window of the last boxes' ``(frame, kit)``."""
+
+    def __init__(self, boxes: int):
+        self.kit: int | None = None
+        self.votes = [0, 0]
+        self.window: deque = deque(maxlen=boxes)
+
+
+def kit_cuts(detections: Iterable[tuple[int, TrackedDetection]], colours: np.ndarray | None,
+             config: LinkingConfig | None = None) -> dict[int, list[int]]:
+    """``{track id: [frame, ...]}``: the frames (ascending) where a player tracklet changes kit and a new part
+    starts (see :class:`LinkingConfig`); tracks without a cut are left out. `detections`: ``(frame index,
+    detection)`` in time order (the detection's ``track_id``, per-box ``role`` and torso ``colour`` are read);
+    `colours`: the two kits' CIE Lab colours (:func:`~.game_state.kit_colours`; ``None``: no cut). One pass, a
+    window of ``kit_split_boxes`` per track: a whole match streams through."""
+    config = config or LinkingConfig()
+    boxes = config.kit_split_boxes
+    if colours is None or boxes == 0:
+        return {}
+    colours = np.asarray(colours, float).reshape(2, 3)
+    states: dict[int, _KitState] = {}
+    cuts: dict[int, list[int]] = {}
+    for frame_index, detection in detections:
+        if detection.track_id <= 0:
+            continue
+        kit = None
+        colour = detection.colour
+        if detection.role == "player" and colour is not None and np.isfinite(colour).all():
+            kit = int(np.argmin(np.linalg.norm(colours - np.asarray(colour, float), axis=1)))
+        state = states.setdefault(detection.track_id, _KitState(boxes))
+        state.window.append((int(frame_index), kit))
+        if len(state.window) < boxes:
+            continue
+        first_frame, first_kit = state.window[0]  # decided once the boxes after it are known
+        if first_kit is None:
+            continue
+        if state.kit is None:
+            state.votes[first_kit] += 1
+            if state.votes[first_kit] >= boxes:
+                state.kit = first_kit
+        elif first_kit != state.kit:
+            seen = [k for _, k in state.window if k is not None]
+            other = sum(k != state.kit for k in seen)
+            if len(seen) >= 0.5 * boxes and other >= config.kit_split_fraction * len(seen):
+                cuts.setdefault(detection.track_id, []).append(first_frame)
+                state.kit = first_kit
+    return cuts
+
+
+class Segments:
+    """``segments(track id, frame) -> id`` of the part of the track that holds that frame, given the cuts of
+    :func:`kit_cuts`: the first part keeps the track's id, later parts get new ids from `first_id` up (in the order
+    of track id, then frame)."""
+
+    def __init__(self, cuts: dict[int, list[int]], first_id: int):
+        self.cuts = {track: sorted(frames) for track, frames in cuts.items() if frames}
+        self.ids: dict[int, list[int]] = {}
+        next_id = int(first_id)
+        for track in sorted(self.cuts):
+            self.ids[track] = list(range(next_id, next_id + len(self.cuts[track])))
+            next_id += len(self.cuts[track])
+
+    def __len__(self) -> int:
+        return sum(len(frames) for frames in self.cuts.values())
+
+    def __call__(self, track_id: int, frame_index: int) -> int:
+        frames = self.cuts.get(track_id)
+        if not frames:
+            return track_id
+        part = bisect.bisect_right(frames, int(frame_index))
+        return track_id if part == 0 else self.ids[track_id][part - 1]
+
+
+def split_at_kit_changes(detections: Callable[[], Iterable[tuple[int, TrackedDetection]]],
+                         summaries: dict[int, TrackSummary], config: LinkingConfig | None = None
+                         ) -> tuple[Segments, dict[int, TrackSummary]]:
+    """``(segments, summaries)``: the cuts of :func:`kit_cuts` (kits from :func:`~.game_state.kit_colours` of
+    `summaries` with their voted roles) and the summaries per part. `detections()` yields ``(frame index,
+    detection)`` in time order and is called again to summarise the parts when there is a cut; `summaries` is
+    returned as is when there is none."""
+    colours = kit_colours(summaries, role_of=lambda _, summary: summary.role)
+    segments = Segments(kit_cuts(detections(), colours, config), max(summaries, default=0) + 1)
+    if not len(segments):
+        return segments, summaries
+    parts: dict[int, TrackSummary] = {}
+    for frame_index, detection in detections():
+        if detection.track_id > 0:
+            part = segments(detection.track_id, frame_index)
+            parts.setdefault(part, TrackSummary()).add(detection, frame_index)
+    return segments, parts
 
 
 def link_cost(earlier: TrackSummary, later: TrackSummary, fps: float, config: LinkingConfig = LinkingConfig()
@@ -223,18 +336,23 @@ def link_summaries(summaries: dict[int, TrackSummary], fps: float = 25.0, config
 
 def link_frames(frames: list[TrackedFrame], fps: float = 25.0, config: LinkingConfig | None = None,
                 image_width: float | None = None) -> list[TrackedFrame]:
-    """Link the tracklets of tracked frames (:func:`link_summaries`) and relabel their detections in place (the
-    detections of dropped tracklets are removed from their frames); returns `frames`. Run it before the tracklet vote
-    (:func:`~.game_state.vote_game_state`), which then votes per athlete."""
-    linked, _ = link_summaries(summarise(frames), fps, config, image_width)
-    dropped = set()
-    for track_id, detections in tracklets(frames).items():
-        target = linked.get(track_id, track_id)
-        for detection in detections:
-            detection.track_id = target
-            if target == 0:
-                dropped.add(id(detection))
-    if dropped:
-        for frame in frames:
-            frame.detections = [d for d in frame.detections if id(d) not in dropped]
+    """Cut the tracklets of tracked frames where their kit changes (:func:`split_at_kit_changes`), link them
+    (:func:`link_summaries`) and relabel their detections in place (the detections of dropped tracklets are removed
+    from their frames); returns `frames`. Run it before the tracklet vote (:func:`~.game_state.vote_game_state`),
+    which then votes per athlete."""
+    def stream():
+        return ((frame.frame_index, detection) for frame in frames for detection in frame.detections)
+
+    segments, summaries = split_at_kit_changes(stream, summarise(frames), config)
+    linked, _ = link_summaries(summaries, fps, config, image_width)
+    for frame in frames:
+        kept = []
+        for detection in frame.detections:
+            if detection.track_id > 0:  # ids <= 0 ("not tracked") are left as they are
+                part = segments(detection.track_id, frame.frame_index)
+                detection.track_id = linked.get(part, part)
+                if detection.track_id == 0:  # a dropped tracklet
+                    continue
+            kept.append(detection)
+        frame.detections = kept
     return frames
