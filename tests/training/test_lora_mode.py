@@ -79,6 +79,23 @@ def test_lora_run_writes_the_adapter_only_and_it_reproduces(clips, base, tmp_pat
     assert (checkpoint / "adapter_model.safetensors").is_file() and not (checkpoint / "model.safetensors").exists()
 
 
+def test_heads_only_fine_tuning_changes_the_named_head_and_nothing_else(clips, base, tmp_path):
+    """`--train-heads` without `--lora-rank`: the whole detection head trains (its decoder layers too), every other
+    tensor of the base (backbone, pitch heads and their BatchNorm statistics, event head) is saved bit-identical."""
+    before = _digest(base / "model.safetensors")
+    code = main(["train", str(clips), "--output", str(tmp_path / "run"), "--init-from", str(base), "--train-heads",
+                 "detection", "--max-steps", "3", "--clip-length", "2", "--max-frame-size", "192", "--no-augment",
+                 "--no-progress", "--learning-rate", "1e-2"])
+    assert code == 0 and _digest(base / "model.safetensors") == before
+    original = load_file(base / "model.safetensors")
+    tuned = load_file(tmp_path / "run" / "final" / "model.safetensors")
+    assert original.keys() == tuned.keys()
+    changed = {name for name in original if not torch.equal(original[name], tuned[name])}
+    assert changed and all(name.startswith("detection_head.") for name in changed), sorted(changed)[:5]
+    assert any(".decoder_layers." in name for name in changed)  # not only the classifiers, as in LoRA mode
+    assert any(name.startswith("keypoint_head.") and "running_mean" in name for name in original)
+
+
 @pytest.mark.slow
 def test_a_killed_lora_run_resumes_to_the_same_adapter(clips, base, tmp_path):
     def command(output):
@@ -108,7 +125,8 @@ def test_a_killed_lora_run_resumes_to_the_same_adapter(clips, base, tmp_path):
 
 @pytest.mark.parametrize("extra, message", [
     (("--lora-rank", "4"), "--init-from"),
-    (("--train-heads", "detection"), "--lora-rank"),
+    (("--train-heads", "detection"), "--init-from"),
+    (("--init-from", "BASE", "--train-heads", "wings"), "wings"),
     (("--merge-lora",), "--lora-rank"),
     (("--lora-rank", "-1"), "lora"),
     (("--lora-rank", "4", "--init-from", "BASE", "--train-heads", "wings"), "wings"),

@@ -7,6 +7,10 @@ train fully (PEFT's `modules_to_save`). Checkpoints and the final folder hold th
 `PeftModel.from_pretrained(base, folder)` rebuilds the fine-tuned model, and `--merge-lora` also writes the merged
 full model (`final-merged/`, loadable without PEFT). Everything else (schedule, per-module clipping, augmentation,
 kill-safe resume, metrics, `--push-to-hub`) is the ordinary training loop's.
+
+Without `--lora-rank`, `--train-heads` is heads-only fine-tuning: the named heads train whole
+(:func:`freeze_all_but_heads`), every other weight of the `--init-from` model is frozen, and the run saves the full
+model as an ordinary training run does.
 """
 
 from __future__ import annotations
@@ -28,6 +32,22 @@ HEAD_PATTERNS = {
     "events": r"event_head",
 }
 ADAPTER_FILES = ("adapter_config.json", "adapter_model.safetensors")
+# `--train-heads` without `--lora-rank` (heads-only fine-tuning): the whole head module trains, decoder layers included
+HEAD_MODULES = {"detection": "detection_head", "keypoints": "keypoint_head", "lines": "line_head",
+                "events": "event_head"}
+
+
+def freeze_all_but_heads(model: torch.nn.Module, heads: list[str]) -> int:
+    """Freeze every parameter of `model` except those of the `heads` (keys of :data:`HEAD_MODULES`: whole head
+    modules); returns the number of trainable parameters. The backbone is frozen, so the features that the other heads
+    (the event head trained on cached features, the pitch heads) read do not move."""
+    model.requires_grad_(False)
+    for head in heads:
+        module = getattr(model, HEAD_MODULES[head], None) if head in HEAD_MODULES else None
+        if module is None:
+            raise ValueError(f"--train-heads {head}: the model has no such head.")
+        module.requires_grad_(True)
+    return sum(p.numel() for p in model.parameters() if p.requires_grad)
 
 
 def head_modules_to_save(model: torch.nn.Module, heads: list[str]) -> list[str]:

@@ -142,8 +142,10 @@ class TrainingArguments:
                                    help="Linear layers that get adapters (names or comma-separated; default q_proj "
                                         "v_proj: spatial, temporal and detection-decoder attention).")
     train_heads: list[str] = _arg(factory=list, metavar="HEAD",
-                                  help="With --lora-rank: heads trained fully and saved with the adapter (detection, "
-                                       "keypoints, lines, events; names or comma-separated).")
+                                  help="Heads trained fully (detection, keypoints, lines, events; names or "
+                                       "comma-separated). With --lora-rank: saved with the adapter. Without: every "
+                                       "other weight of the --init-from model stays frozen, the backbone included, "
+                                       "and the run saves the whole model.")
     merge_lora: bool = _arg(False, "With --lora-rank: also write the merged full model to <output>/final-merged.")
     extra: dict = _arg(factory=dict, cli=False)
 
@@ -155,19 +157,22 @@ class TrainingArguments:
         self.lora_targets = _names(self.lora_targets)
         self.train_heads = _names(self.train_heads)
         validate_fields(self)
-        if self.lora_rank:
-            if not self.model:
-                raise ValueError("lora_rank: LoRA fine-tunes a pre-trained model: give --init-from (or --model).")
-            if not self.lora_targets:
-                raise ValueError("lora_targets: give at least one linear layer name (e.g. q_proj,v_proj).")
+        if self.train_heads:
             from .lora import HEAD_PATTERNS
 
             unknown = [h for h in self.train_heads if h not in HEAD_PATTERNS]
             if unknown:
                 raise ValueError(f"train_heads: unknown heads {unknown}; choose from {sorted(HEAD_PATTERNS)}.")
-        elif self.train_heads or self.merge_lora or self.lora_alpha is not None:
-            raise ValueError("--train-heads, --merge-lora and --lora-alpha belong to LoRA fine-tuning: add "
-                             "--lora-rank R.")
+            if not self.model:
+                raise ValueError("train_heads: fine-tuning heads needs a pre-trained model: give --init-from (or "
+                                 "--model).")
+        if self.lora_rank:
+            if not self.model:
+                raise ValueError("lora_rank: LoRA fine-tunes a pre-trained model: give --init-from (or --model).")
+            if not self.lora_targets:
+                raise ValueError("lora_targets: give at least one linear layer name (e.g. q_proj,v_proj).")
+        elif self.merge_lora or self.lora_alpha is not None:
+            raise ValueError("--merge-lora and --lora-alpha belong to LoRA fine-tuning: add --lora-rank R.")
 
 
 def _names(values) -> list[str]:
@@ -385,6 +390,10 @@ def train(args: TrainingArguments) -> Path:
         model = load_pretrained(SoccerMasterForPreTraining, args.model)
     else:
         model = SoccerMasterForPreTraining(_config_for(args))
+    if args.train_heads and not args.lora_rank:  # heads-only fine-tuning: the rest of the model is frozen
+        from .lora import freeze_all_but_heads
+
+        freeze_all_but_heads(model, args.train_heads)
     if args.gradient_checkpointing:  # on the backbone's layers (a LoRA run: the wrapped base model's)
         inner = model.get_base_model() if args.lora_rank else model
         inner.gradient_checkpointing_enable()
@@ -424,7 +433,7 @@ def train(args: TrainingArguments) -> Path:
     progress = tqdm(total=args.max_steps, initial=step, desc="training",
                     disable=not args.progress or not accelerator.is_main_process)  # one bar, on the main process
     model.train()
-    if args.lora_rank:
+    if args.lora_rank or args.train_heads:
         from .lora import freeze_batch_norm_statistics
 
         freeze_batch_norm_statistics(model)
