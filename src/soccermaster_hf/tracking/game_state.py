@@ -25,8 +25,8 @@ from .types import TrackedDetection, TrackedFrame
 #: How many calibrated detections at each end of a tracklet give its end position (their median) for linking.
 END_POINTS = 5
 
-__all__ = ["END_POINTS", "TrackSummary", "assign_teams", "kit_colours", "summarise", "team_assignment", "torso_colour",
-           "tracklets", "vote_attributes", "vote_game_state"]
+__all__ = ["END_POINTS", "TrackSummary", "assign_teams", "kit_colours", "summarise", "summarise_detections",
+           "team_assignment", "torso_colour", "tracklets", "vote_attributes", "vote_game_state"]
 
 
 def torso_colour(frame_rgb: np.ndarray, box: np.ndarray) -> np.ndarray | None:
@@ -187,11 +187,18 @@ class TrackSummary:
 
 def summarise(frames: Iterable[TrackedFrame]) -> dict[int, TrackSummary]:
     """A :class:`TrackSummary` per track id (ids <= 0, "not tracked", are left out)."""
+    return summarise_detections((frame.frame_index, detection) for frame in frames for detection in frame.detections)
+
+
+def summarise_detections(detections: Iterable[tuple[int, TrackedDetection]], key=None) -> dict[int, TrackSummary]:
+    """A :class:`TrackSummary` per ``key(track id, frame index)`` (default: per track id) from ``(frame index,
+    detection)`` pairs in time order (ids <= 0, "not tracked", are left out): :func:`summarise` without the frames,
+    for a stream."""
     summaries: dict[int, TrackSummary] = defaultdict(TrackSummary)
-    for frame in frames:
-        for detection in frame.detections:
-            if detection.track_id > 0:
-                summaries[detection.track_id].add(detection, frame.frame_index)
+    for frame_index, detection in detections:
+        if detection.track_id > 0:
+            target = detection.track_id if key is None else key(detection.track_id, frame_index)
+            summaries[target].add(detection, frame_index)
     return dict(summaries)
 
 

@@ -56,7 +56,7 @@ from scipy.optimize import linear_sum_assignment
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-from .game_state import TrackSummary, kit_colours, summarise, team_assignment
+from .game_state import TrackSummary, kit_colours, summarise, summarise_detections, team_assignment
 from .types import TrackedDetection, TrackedFrame
 
 __all__ = ["LinkingConfig", "Segments", "kit_cuts", "link_cost", "link_frames", "link_summaries", "link_tracklets",
@@ -204,12 +204,7 @@ def split_at_kit_changes(detections: Callable[[], Iterable[tuple[int, TrackedDet
     segments = Segments(kit_cuts(detections(), colours, config), max(summaries, default=0) + 1)
     if not len(segments):
         return segments, summaries
-    parts: dict[int, TrackSummary] = {}
-    for frame_index, detection in detections():
-        if detection.track_id > 0:
-            part = segments(detection.track_id, frame_index)
-            parts.setdefault(part, TrackSummary()).add(detection, frame_index)
-    return segments, parts
+    return segments, summarise_detections(detections(), key=segments)
 
 
 def link_cost(earlier: TrackSummary, later: TrackSummary, fps: float, config: LinkingConfig = LinkingConfig()
