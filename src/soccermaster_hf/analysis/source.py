@@ -110,11 +110,12 @@ class FrameSource:
     def _video_frames(self, start: int, end: int) -> Iterator[tuple[int, np.ndarray]]:
         import av
 
-        from ..processing.video_processing_soccermaster import VideoDecodingError, _open_container
+        from ..processing.video_processing_soccermaster import VideoDecodingError, _open_container, rgb_converter
 
         if start >= end:
             return
         container = _open_container(self.path)
+        to_rgb = rgb_converter()
         try:
             stream = container.streams.video[0]
             time_base = float(stream.time_base) if stream.time_base else 1.0 / self.fps
@@ -148,7 +149,7 @@ class FrameSource:
                                                           "missing from the stream; skipped.")
                     position = index
                     decoded += 1
-                    yield index, frame.to_ndarray(format="rgb24")
+                    yield index, to_rgb(frame)
             if decoded == 0:
                 raise VideoDecodingError(f"{self.path}: no frame could be decoded in frames {start}-{end - 1}.")
         finally:

@@ -93,12 +93,13 @@ def read_frames(path: Path, indices: list[int]) -> list[np.ndarray]:
     """
     import av
 
-    from ..processing.video_processing_soccermaster import VideoDecodingError, read_video_frames
+    from ..processing.video_processing_soccermaster import VideoDecodingError, read_video_frames, rgb_converter
 
     wanted = sorted(set(int(i) for i in indices))
     if not wanted or wanted[0] < 0:
         raise ValueError(f"{path}: frame indices must be non-negative, got {indices[:3]}...")
     found: dict[int, np.ndarray] = {}
+    to_rgb = rgb_converter()  # not PyAV's per-thread one: fork-safe in DataLoader workers
     try:
         with av.open(str(path)) as container:
             stream = container.streams.video[0]
@@ -117,7 +118,7 @@ def read_frames(path: Path, indices: list[int]) -> list[np.ndarray]:
                 if index > wanted[0] and not found and wanted[0] in remaining:
                     raise ValueError("the seek landed after the first wanted frame")
                 if index in remaining:
-                    found[index] = frame.to_ndarray(format="rgb24")
+                    found[index] = to_rgb(frame)
                     remaining.discard(index)
                 if not remaining or index >= wanted[-1]:
                     break

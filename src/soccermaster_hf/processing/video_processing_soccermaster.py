@@ -100,6 +100,21 @@ def probe_video(path: str | os.PathLike) -> VideoInfo:
         container.close()
 
 
+def rgb_converter():
+    """A function turning a decoded `av.VideoFrame` into an RGB uint8 array of shape (height, width, 3), with a
+    swscale context of its own.
+
+    PyAV's ``frame.to_ndarray(format="rgb24")`` reuses one per-thread swscale context, and the slice threads of that
+    context do not survive ``fork()``: a DataLoader worker forked after its parent converted a frame waits forever for
+    threads that do not exist in it (reproduced with PyAV 18.1 / FFmpeg 8.1; the worker hangs in
+    ``avpriv_slicethread_execute``). A context made where it is used is safe; make one per opened video.
+    """
+    from av.video.reformatter import VideoReformatter
+
+    reformatter = VideoReformatter()
+    return lambda frame: reformatter.reformat(frame, format="rgb24").to_ndarray()
+
+
 def read_video_frames(path: str | os.PathLike, indices: Sequence[int], info: VideoInfo | None = None) -> np.ndarray:
     """Decode the frames at `indices` (any order, repeats allowed) as a `(len(indices), H, W, 3)` uint8 RGB array.
 
@@ -115,6 +130,7 @@ def read_video_frames(path: str | os.PathLike, indices: Sequence[int], info: Vid
         raise ValueError(f"{path}: negative frame index {wanted[0]}.")
     container = _open_container(path)
     frames: dict[int, np.ndarray] = {}
+    to_rgb = rgb_converter()
     try:
         stream = container.streams.video[0]
         time_base = float(stream.time_base) if stream.time_base else 1.0 / info.fps
@@ -150,9 +166,9 @@ def read_video_frames(path: str | os.PathLike, indices: Sequence[int], info: Vid
                 position += 1
             while pending and pending[0] < position:
                 # A seek landed after the wanted frame (inexact index): take the nearest decoded frame.
-                frames[pending.pop(0)] = frame.to_ndarray(format="rgb24")
+                frames[pending.pop(0)] = to_rgb(frame)
             if pending and pending[0] == position:
-                frames[pending.pop(0)] = frame.to_ndarray(format="rgb24")
+                frames[pending.pop(0)] = to_rgb(frame)
     finally:
         container.close()
     return np.stack([frames[int(i)] for i in indices])
@@ -400,5 +416,6 @@ __all__ = [
     "VideoInfo",
     "probe_video",
     "read_video_frames",
+    "rgb_converter",
     "sample_frame_indices",
 ]
