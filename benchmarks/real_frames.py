@@ -24,7 +24,7 @@ import cv2
 import numpy as np
 import torch
 
-from soccermaster_hf.analysis import load_analysis_model
+from soccermaster_hf.analysis import load_analysis_model, score_threshold
 from soccermaster_hf.data.images import ImageLoadError, image_files, load_image
 from soccermaster_hf.processing.image_processing_soccermaster import SoccerMasterImageProcessor
 from soccermaster_hf.utils.shared import find_shared_dir
@@ -96,7 +96,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="Checkpoint folder or Hub id (repeat to compare; default: the shipped checkpoint).")
     parser.add_argument("--frames", type=Path, default=None, help="Folder of real frames (default: the shared one).")
     parser.add_argument("--out", type=Path, default=Path("real-frames"), help="Folder for the overlay PNGs.")
-    parser.add_argument("--threshold", type=float, default=0.5, help="Detection score threshold (analyze's default).")
+    parser.add_argument("--threshold", type=float, default=None,
+                        help="Detection score threshold (default: each checkpoint's own, as analyze uses it).")
     parser.add_argument("--grass", type=float, default=0.4, help="Grass share under the feet that means on-pitch.")
     args = parser.parse_args(argv)
     folder = args.frames or default_frames()
@@ -107,7 +108,7 @@ def main(argv: list[str] | None = None) -> int:
         problem = "is a file; expected a folder of frames" if folder.exists() else "no such folder of frames"
         print(f"error: {folder}: {problem}", file=sys.stderr)
         return 1
-    if not 0.0 <= args.threshold <= 1.0 or not 0.0 < args.grass <= 1.0:
+    if (args.threshold is not None and not 0.0 <= args.threshold <= 1.0) or not 0.0 < args.grass <= 1.0:
         print("error: --threshold must be in [0, 1] and --grass in (0, 1]", file=sys.stderr)
         return 1
     files = image_files(folder)
@@ -136,8 +137,10 @@ def main(argv: list[str] | None = None) -> int:
         model.eval()
         processor = SoccerMasterImageProcessor.from_model_config(model.config)
         label = Path(name).name if name else "default checkpoint"
+        threshold = score_threshold(model.config, args.threshold)
+        print(f"{label}: detection score threshold {threshold:g}")
         for frame_name, frame in frames.items():
-            detection = detect(model, processor, frame, args.threshold)
+            detection = detect(model, processor, frame, threshold)
             boxes = detection["boxes"].numpy().reshape(-1, 4)
             inside = [on_pitch(box, grass[frame_name], args.grass) for box in boxes]
             print(f"{label[:28]:<28} {frame_name[:36]:<36} {len(boxes):>10} {sum(inside):>9} "

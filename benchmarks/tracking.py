@@ -40,7 +40,8 @@ def main() -> None:
     parser.add_argument("--data", default="heldout-soccersynth-tracking")
     parser.add_argument("--clips", type=int, default=2)
     parser.add_argument("--frames", type=int, default=50)
-    parser.add_argument("--threshold", type=float, default=0.5)
+    parser.add_argument("--threshold", type=float, default=None,
+                        help="detection score threshold (default: the checkpoint's own)")
     parser.add_argument("--seed", type=int, default=99, help="SoccerSynth seed of the clips (99: held out)")
     parser.add_argument("--time-range", type=float, nargs=2, default=(2000.0, 2800.0), metavar=("START", "END"),
                         help="match seconds the clips are drawn from (2000-2800: held out)")

@@ -264,3 +264,31 @@ def test_analyze_adds_a_line_of_commentary(frames_dir, tmp_path, capsys, monkeyp
     code = main(["analyze", str(frames_dir), "--commentary-model", str(tmp_path / "llm"), "--out",
                  str(tmp_path / "bad")])
     assert code == 1 and "commentary" in capsys.readouterr().err and not (tmp_path / "bad").exists()
+
+
+def test_the_checkpoint_chooses_the_detection_threshold(frames_dir, tmp_path, capsys):
+    """Without `threshold`, `analyze` cuts at the checkpoint's `detection_config.score_threshold` (the summary says
+    which); a given threshold wins; a config with an impossible one is a one-line error."""
+    import torch
+
+    from soccermaster_hf import SoccerMasterConfig, SoccerMasterForGameStateReconstruction
+
+    for name, value in (("keep-all", 0.0), ("keep-none", 0.999)):
+        torch.manual_seed(0)
+        config = SoccerMasterConfig.from_preset("tiny", num_frames=4)
+        config.detection_config.score_threshold = value
+        SoccerMasterForGameStateReconstruction(config).save_pretrained(tmp_path / name)
+    settings = dict(batch_size=6, progress=False, tracker="hungarian", max_frames=2)
+    every = analyze(str(frames_dir), str(tmp_path / "keep-all"), tmp_path / "a", **settings)
+    none = analyze(str(frames_dir), str(tmp_path / "keep-none"), tmp_path / "b", **settings)
+    given = analyze(str(frames_dir), str(tmp_path / "keep-none"), tmp_path / "c", threshold=0.0, **settings)
+    assert (every["detection_threshold"], none["detection_threshold"], given["detection_threshold"]) == (0.0, 0.999, 0.0)
+    assert every["athletes_per_frame"] > 0 and none["athletes_per_frame"] == 0
+    assert given["athletes_per_frame"] == every["athletes_per_frame"]  # same weights (seed 0), same cut
+    config_file = tmp_path / "keep-all" / "config.json"
+    config_file.write_text(config_file.read_text().replace('"score_threshold": 0.0', '"score_threshold": 1.5'))
+    capsys.readouterr()
+    assert main(["analyze", str(frames_dir), "--model", str(tmp_path / "keep-all"), "--out", str(tmp_path / "d")]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("error: ") and "score_threshold" in err[0]
+    assert not (tmp_path / "d").exists()

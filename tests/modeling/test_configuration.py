@@ -66,3 +66,15 @@ def test_composite_config(tmp_path, tiny_vision_kwargs):
     from transformers import AutoConfig
 
     assert isinstance(AutoConfig.from_pretrained(tmp_path), SoccerMasterConfig)
+
+
+@pytest.mark.parametrize("value", [1.0, 1.5, -0.1, float("nan"), True])
+def test_the_detection_score_threshold_is_a_probability(value):
+    with pytest.raises(Exception, match="score_threshold must be in"):
+        SoccerMasterConfig(detection_config={"score_threshold": value})
+
+
+def test_the_detection_score_threshold_round_trips(tmp_path):
+    assert SoccerMasterConfig().detection_config.score_threshold == 0.5
+    SoccerMasterConfig(detection_config={"score_threshold": 0.3}).save_pretrained(tmp_path)
+    assert SoccerMasterConfig.from_pretrained(tmp_path).detection_config.score_threshold == 0.3

@@ -20,7 +20,8 @@ class AnalyzeArguments:
     demo: bool = _arg(False, "Render a SoccerSynth clip and analyse it.")
     model: str | None = _arg(None, "SoccerMasterForPreTraining folder or Hub id (default: the shipped checkpoint).")
     out: str = _arg("soccermaster-analysis", "Output folder.")
-    threshold: float = _arg(0.5, "Detection score threshold.", minimum=0.0, maximum=1.0)
+    threshold: float | None = _arg(None, "Detection score threshold (default: the checkpoint's own, its config's "
+                                         "`detection_config.score_threshold`).", minimum=0.0, maximum=1.0)
     max_frames: int | None = _arg(None, "Analyse at most this many frames (default: all of --start..--end).",
                                   minimum=1)
     start: float = _arg(0.0, "Start at this time of the input (seconds).", minimum=0.0)

@@ -88,7 +88,7 @@ def analyze(
     source: str | None,
     model_name: str | None,
     output_dir: str | Path,
-    threshold: float = 0.5,
+    threshold: float | None = None,
     max_frames: int | None = None,
     batch_size: int = 8,
     demo: bool = False,
@@ -171,6 +171,7 @@ def analyze(
                             f"{frame_source.duration:.1f} s).")
     model, model_description = load_analysis_model(model_name)
     model.eval()
+    threshold = score_threshold(model.config, threshold)
     motip = load_tracking_model_for(model, tracking_model) if tracker == "motip" else None
     scorer = _prompt_scorer(model, model_name, prompts)
     commentator = None
@@ -529,7 +530,7 @@ class _Run:
             "input": description, "model": model_description, "frames": frames,
             "start_seconds": round(self.first / self.fps, 3), "end_seconds": round(self.last / self.fps, 3),
             "athletes_per_frame": athletes / max(frames, 1), "tracks": len(tracks), "tracklets": len(self.summaries),
-            "kit_cuts": len(segments),
+            "kit_cuts": len(segments), "detection_threshold": self.threshold,
             "tracks_linked": bool(link), "tracker": tracker,
             "game_state_file": f"{clip_name}.json", "tracking_file": f"{mot_name}.txt",
             "frames_calibrated": calibrated, "shots": shots, "events": events, "top_events": top,
@@ -666,6 +667,12 @@ def _prompt_scorer(model, model_name: str | None, prompts: list[str] | None):
         raise AnalysisError(f"--prompts: {error}") from None
 
 
+def score_threshold(config, threshold: float | None = None) -> float:
+    """`threshold` when given, else the checkpoint's own detection score threshold
+    (``config.detection_config.score_threshold``; 0.5 unless it was chosen for the checkpoint)."""
+    return float(config.detection_config.score_threshold if threshold is None else threshold)
+
+
 def load_analysis_model(model_name: str | None):
     """The model to analyse with: `model_name` (folder or Hub id), else the default checkpoint shipped with the
     package, else (with a loud warning) a small untrained model so the pipeline still runs."""
@@ -688,4 +695,4 @@ def load_analysis_model(model_name: str | None):
 
 
 __all__ = ["AnalysisError", "analyze", "clip_commentary", "demo_frames", "load_analysis_model",
-           "load_tracking_model_for", "observe_frames"]
+           "load_tracking_model_for", "observe_frames", "score_threshold"]

@@ -4,7 +4,8 @@ Held-out data come from a part of the SkillCorner match never used for training 
 default checkpoint is trained on 0-2000 s) with another seed. Metrics:
 
 * detection AP@50 and AP@[.5:.95] (pycocotools, person class);
-* role and jersey accuracy on athletes matched at IoU >= 0.5 (Hungarian) among detections scoring >= 0.5
+* role and jersey accuracy on athletes matched at IoU >= 0.5 (Hungarian) among the detections above the
+  checkpoint's score threshold (`detection_config.score_threshold`, 0.5 by default)
   (jersey: only athletes whose number is readable in the ground truth);
 * keypoint accuracy as the authors compute it: confidence threshold 0.1, distance threshold 5 heatmap pixels; a
   keypoint is correct when it is visible and found within 5 px, or invisible and not found; also recall/precision;
@@ -49,16 +50,20 @@ def ensure_data(path: Path, clips: int, frames: int, seed: int = 99,
     return path
 
 
-def evaluate(model_or_path, data: Path, threshold: float = 0.5, calibration: bool = True) -> dict:
-    """Metrics of the module docstring for a model (or a path to one) on the clips under `data`."""
+def evaluate(model_or_path, data: Path, threshold: float | None = None, calibration: bool = True) -> dict:
+    """Metrics of the module docstring for a model (or a path to one) on the clips under `data`; role and jersey
+    accuracy among detections scoring >= `threshold` (default: the checkpoint's own)."""
     from pycocotools.coco import COCO
     from pycocotools.cocoeval import COCOeval
+
+    from ..analysis.pipeline import score_threshold
 
     if isinstance(model_or_path, (str, Path)):
         model = SoccerMasterForGameStateReconstruction.from_pretrained(model_or_path)
     else:  # any multi-task model (pre-training, PEFT-wrapped): an inference view sharing its modules
         model = SoccerMasterForGameStateReconstruction.sharing_modules_of(model_or_path)
     model.eval()
+    threshold = score_threshold(model.config, threshold)
     processor = SoccerMasterImageProcessor.from_model_config(model.config)
     dataset = SoccerNetGSRClips(data, clip_length=1)
     images, annotations, results = [], [], []

@@ -29,17 +29,19 @@ from .tracking_ground_truth import ground_truth_frames
 __all__ = ["benchmark_trackers", "observe_clip"]
 
 
-def observe_clip(folder: Path, model, processor, threshold: float = 0.5, batch_size: int = 4,
+def observe_clip(folder: Path, model, processor, threshold: float | None = None, batch_size: int = 4,
                  max_frames: int | None = None) -> tuple[list[TrackedFrame], tuple[int, int]]:
-    """The untracked detections of a clip folder's frames, and the frame size ``(width, height)``."""
+    """The untracked detections (scoring >= `threshold`, default: the checkpoint's own) of a clip folder's frames,
+    and the frame size ``(width, height)``."""
     import torch
 
-    from ..analysis.pipeline import observe_frames
+    from ..analysis.pipeline import observe_frames, score_threshold
     from ..data.images import load_frames
 
     frames, _, _ = load_frames(str(folder / "img1"), max_frames or 10**9)
     observed = [TrackedFrame(index, found, calibrated=camera is not None) for index, found, camera, _ in
-                observe_frames(frames, model, processor, threshold, batch_size, torch.float32)]
+                observe_frames(frames, model, processor, score_threshold(model.config, threshold), batch_size,
+                               torch.float32)]
     return observed, (int(frames[0].shape[1]), int(frames[0].shape[0]))
 
 
@@ -61,7 +63,7 @@ def _run_tracker(name: str, observed: list[TrackedFrame], model=None, **settings
 
 
 def benchmark_trackers(data: Path, model, processor, trackers: dict[str, dict], motip_model=None,
-                       threshold: float = 0.5, max_frames: int | None = None,
+                       threshold: float | None = None, max_frames: int | None = None,
                        linking: dict[str, LinkingConfig] | None = None, fps: float = 25.0) -> dict[str, dict]:
     """Scores per tracker name on every clip folder under `data` (settings: keyword arguments of each tracker); with
     `linking` (``{label: settings}``), also per ``"<name> + <label>"``: the tracker's output linked offline."""

@@ -253,6 +253,9 @@ class SoccerMasterDetectionConfig(PreTrainedConfig):
             predictions get their own Hungarian loss (`enc_loss_*`). Converges far faster from scratch.
         two_stage_anchor_size (`float`, *optional*, defaults to 0.05): width and height prior of a token's proposal
             (normalised), doubled per extra feature level.
+        score_threshold (`float`, *optional*, defaults to 0.5): this checkpoint's detection score threshold, used by
+            `soccermaster analyze`, the held-out evaluation and the benchmarks when no threshold is given. Heads trained
+            on more varied data score lower and are best cut lower; choose it on validation data, not the test set.
     """
 
     model_type = "soccermaster_detection"
@@ -297,6 +300,7 @@ class SoccerMasterDetectionConfig(PreTrainedConfig):
     auxiliary_loss: bool = True
     two_stage: bool = False
     two_stage_anchor_size: float = 0.05
+    score_threshold: float = 0.5
     role_names: list[str] | None = None
     team_names: list[str] | None = None
 
@@ -333,6 +337,8 @@ class SoccerMasterDetectionConfig(PreTrainedConfig):
             raise ValueError("detection head needs >= 1 decoder layer, query and feature level, and >= 0 encoder layers.")
         if not 0 < self.two_stage_anchor_size < 1:
             raise ValueError(f"two_stage_anchor_size must be in (0, 1), got {self.two_stage_anchor_size}.")
+        if isinstance(self.score_threshold, bool) or not 0 <= self.score_threshold < 1:
+            raise ValueError(f"score_threshold must be in [0, 1), got {self.score_threshold}.")
         if len(self.role_names) != self.num_roles or len(self.team_names) != self.num_teams:
             raise ValueError(f"role_names ({len(self.role_names)}) and team_names ({len(self.team_names)}) must have "
                              f"num_roles ({self.num_roles}) and num_teams ({self.num_teams}) entries.")
