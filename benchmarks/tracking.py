@@ -52,7 +52,7 @@ def main() -> None:
     parser.add_argument("--json", default=None, help="also write the numbers to this file")
     args = parser.parse_args()
 
-    from soccermaster_hf.analysis.pipeline import load_analysis_model
+    from soccermaster_hf.analysis.pipeline import load_analysis_model, score_threshold
     from soccermaster_hf.processing import SoccerMasterImageProcessor
 
     linking = {"linking": LinkingConfig()} if args.link else {}
@@ -79,7 +79,9 @@ def main() -> None:
         trackers["MOTIP (ID decoder, Hungarian)"] = {"tracker": "motip", "assignment": "hungarian"}
     report = benchmark_trackers(data, model, processor, trackers, motip_model=motip, threshold=args.threshold,
                                 linking=linking)
-    print(f"detections: {description}; data: {data} ({args.clips} clips x {args.frames} frames)")
+    threshold = score_threshold(model.config, args.threshold)
+    print(f"detections: {description}, score >= {threshold:g}; data: {data} ({args.clips} clips x {args.frames} "
+          "frames)")
     metrics = list(next(iter(report.values())))
     width = max(len(name) for name in report)
     print(f"{'tracker':<{width}}" + "".join(f" | {metric:>{max(len(metric), 6)}}" for metric in metrics))

@@ -4,7 +4,7 @@ Held-out data come from a part of the SkillCorner match never used for training 
 default checkpoint is trained on 0-2000 s) with another seed. Metrics:
 
 * detection AP@50 and AP@[.5:.95] (pycocotools, person class);
-* role and jersey accuracy on athletes matched at IoU >= 0.5 (Hungarian) among the detections above the
+* role and jersey accuracy on athletes matched at IoU >= 0.5 (Hungarian) among the detections scoring at least the
   checkpoint's score threshold (`detection_config.score_threshold`, 0.5 by default)
   (jersey: only athletes whose number is readable in the ground truth);
 * keypoint accuracy as the authors compute it: confidence threshold 0.1, distance threshold 5 heatmap pixels; a
