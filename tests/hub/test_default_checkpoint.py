@@ -10,7 +10,7 @@ from soccermaster_hf.analysis import load_analysis_model
 from soccermaster_hf.training.pretrain import PRESETS
 
 DEFAULT = Path(soccermaster_hf.__file__).parent / "assets" / "default_checkpoint"
-# measured when it was trained on 60 held-out frames (docs/benchmarks.md): v2 AP@50 0.83, role accuracy 0.99
+# measured when it was trained on 60 held-out frames (README, *Default checkpoint*): v2.1 AP@50 0.85, role accuracy 0.99
 AP50_FLOOR = 0.55  # 0.67 on this test's 6 frames
 ROLE_FLOOR = 0.95
 
