@@ -77,9 +77,9 @@ def main() -> None:
         motip = SoccerMasterForMultiObjectTracking.from_pretrained(args.motip_model).eval()
         trackers["MOTIP (ID decoder, object-max)"] = {"tracker": "motip"}
         trackers["MOTIP (ID decoder, Hungarian)"] = {"tracker": "motip", "assignment": "hungarian"}
-    report = benchmark_trackers(data, model, processor, trackers, motip_model=motip, threshold=args.threshold,
-                                linking=linking)
     threshold = score_threshold(model.config, args.threshold)
+    report = benchmark_trackers(data, model, processor, trackers, motip_model=motip, threshold=threshold,
+                                linking=linking)
     print(f"detections: {description}, score >= {threshold:g}; data: {data} ({args.clips} clips x {args.frames} "
           "frames)")
     metrics = list(next(iter(report.values())))
