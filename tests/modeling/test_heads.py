@@ -465,6 +465,43 @@ def test_mixed_precision_keeps_the_detection_head_in_float32():
     assert all(p.grad is None or torch.isfinite(p.grad).all() for p in model.parameters())
 
 
+def test_spatial_heads_run_only_the_heads_asked_for_with_the_same_gradients():
+    """Heads-only fine-tuning (`soccermaster train --train-heads detection`) runs only the detection head on the
+    spatial batch: with the backbone and the pitch heads frozen, the trained head's gradients are those of the full
+    step, and the frozen heads are not run at all."""
+    from soccermaster_hf.training.lora import freeze_all_but_heads
+
+    torch.manual_seed(0)
+    model = SoccerMasterForPreTraining(tiny_config()).eval()  # eval: no dropout, the two steps see the same graph
+    freeze_all_but_heads(model, ["detection"])
+    calls = []
+    for name in ("keypoint_head", "line_head", "detection_head"):
+        getattr(model, name).register_forward_hook(lambda *_, name=name: calls.append(name))
+    inputs = {"spatial_pixel_values": torch.randn(1, 2, 3, 32, 32), "detection_labels": detection_labels(2),
+              "pitch_labels": [pitch_label(), pitch_label()]}
+    gradients = []
+    for heads in (None, ["detection"]):
+        calls.clear()
+        model.zero_grad(set_to_none=True)
+        outputs = model(**inputs, spatial_heads=heads)
+        outputs.loss_dict["loss_detection"].backward()
+        gradients.append({n: p.grad.clone() for n, p in model.named_parameters() if p.grad is not None})
+        assert calls == (["detection_head", "keypoint_head", "line_head"] if heads is None else ["detection_head"])
+    assert gradients[0].keys() == gradients[1].keys() and all(n.startswith("detection_head.") for n in gradients[1])
+    for name in gradients[0]:
+        torch.testing.assert_close(gradients[1][name], gradients[0][name], rtol=0, atol=0)
+    assert outputs.pitch is None and "loss_keypoints" not in outputs.loss_dict
+    assert outputs.loss == model.config.detection_loss_coefficient * outputs.loss_dict["loss_detection"]
+    # the pitch heads alone; a single name; none (the spatial batch is skipped); unknown names are refused
+    calls.clear()
+    pitch_only = model(**inputs, spatial_heads="lines")
+    assert calls == ["keypoint_head", "line_head"] and pitch_only.detection is None and pitch_only.pitch is not None
+    calls.clear()
+    assert model(**inputs, spatial_heads=[]).loss is None and calls == []
+    with pytest.raises(ValueError, match="wings"):
+        model(**inputs, spatial_heads=["detection", "wings"])
+
+
 def test_alignment_batch_equivalence_and_pretraining_round_trip(tmp_path):
     model = SoccerMasterModel(tiny_config()).eval()
     clips = torch.randn(3, 2, 3, 32, 32)

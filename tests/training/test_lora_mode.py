@@ -132,6 +132,7 @@ def test_a_killed_lora_run_resumes_to_the_same_adapter(clips, base, tmp_path):
     (("--lora-rank", "4", "--init-from", "BASE", "--train-heads", "wings"), "wings"),
     (("--lora-rank", "4", "--init-from", "BASE", "--lora-targets", "nope_proj"), "nope_proj"),
     (("--lora-rank", "4", "--init-from", "BASE", "--lora-alpha", "0"), "lora-alpha"),
+    (("--init-from", "BASE", "--train-heads", "events"), "--semantic"),  # nothing else would train
 ])
 def test_bad_lora_settings_are_one_line_errors(clips, base, tmp_path, capsys, extra, message):
     extra = tuple(str(base) if value == "BASE" else value for value in extra)

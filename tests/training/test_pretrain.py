@@ -12,6 +12,8 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
+from soccermaster_hf import SoccerMasterConfig, SoccerMasterForPreTraining
+from soccermaster_hf.cli.main import main
 from soccermaster_hf.synth.generate import SynthConfig, generate_dataset
 from soccermaster_hf.training.pretrain import DataPosition
 from soccermaster_hf.utils.io import make_staging_dir
@@ -266,3 +268,41 @@ def test_alignment_trains_with_a_local_text_encoder(clips, semantic_clips, tmp_p
                       tracker="hungarian")  # a model with a tower scores the event keywords by default
     assert len(json.loads((tmp_path / "keywords" / "events.json").read_text())["prompts"]) == 23
     assert default["zero_shot_top"] is not None
+
+
+def test_heads_only_event_head_trains_on_the_semantic_clips_alone(clips, semantic_clips, tmp_path):
+    """`--train-heads events` without LoRA: the spatial batch has no trained head and is not run; only the event
+    head changes."""
+    base = tmp_path / "base"
+    SoccerMasterForPreTraining(SoccerMasterConfig.from_preset("tiny", num_frames=2)).save_pretrained(base)
+    code = main(["train", str(clips), "--output", str(tmp_path / "run"), "--init-from", str(base), "--train-heads",
+                 "events", "--semantic", str(semantic_clips), "--semantic-frames", "3", "--semantic-batch-size", "2",
+                 "--max-steps", "2", "--clip-length", "2", "--max-frame-size", "192", "--no-augment", "--no-progress",
+                 "--learning-rate", "1e-2", "--log-every", "1"])
+    assert code == 0
+    original = load_file(base / "model.safetensors")
+    tuned = load_file(tmp_path / "run" / "final" / "model.safetensors")
+    changed = {name for name in original if not torch.equal(original[name], tuned[name])}
+    assert changed and all(name.startswith("event_head.") for name in changed), sorted(changed)[:5]
+    with open(tmp_path / "run" / "metrics.csv", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert [row["step"] for row in rows] == ["1", "2"]
+    assert all(float(row["loss_events"]) > 0 and row["loss_detection"] == "" for row in rows)
+
+
+@pytest.mark.parametrize("native", [False, True])
+def test_bf16_on_a_cpu_without_native_bfloat16_is_warned_about(clips, tmp_path, capsys, monkeypatch, native):
+    import soccermaster_hf.utils.hardware as hardware
+
+    from accelerate.state import AcceleratorState
+
+    monkeypatch.setattr(hardware, "cpu_has_native_bfloat16", lambda: native)
+    AcceleratorState._reset_state(reset_partial_state=True)  # in-process runs before this one set float32
+    try:
+        code = main(["train", str(clips), "--output", str(tmp_path / "run"), "--max-steps", "1", "--clip-length",
+                     "2", "--max-frame-size", "192", "--no-augment", "--no-progress", "--mixed-precision", "bf16"])
+    finally:
+        AcceleratorState._reset_state(reset_partial_state=True)  # and the runs after it
+    out = capsys.readouterr()
+    assert code == 0, out.err
+    assert ("without native bfloat16" in out.out + out.err) != native

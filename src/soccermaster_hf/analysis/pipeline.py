@@ -593,10 +593,9 @@ def _backbone_dtype(precision: str, device: torch.device) -> torch.dtype:
     if precision not in ("auto", "fp32", "bf16"):
         raise ValueError(f"precision must be 'auto', 'fp32' or 'bf16', got {precision!r}.")
     if precision == "auto":
-        # private torch helpers (present in torch 2.x); missing ones count as "no native bfloat16"
-        checks = [getattr(torch.cpu, name, None) for name in ("_is_avx512_bf16_supported", "_is_amx_tile_supported")]
-        native = device.type == "cpu" and any(bool(check()) for check in checks if check is not None)
-        precision = "bf16" if native else "fp32"
+        from ..utils.hardware import cpu_has_native_bfloat16
+
+        precision = "bf16" if device.type == "cpu" and cpu_has_native_bfloat16() else "fp32"
     return torch.bfloat16 if precision == "bf16" else torch.float32
 
 

@@ -44,6 +44,9 @@ from .modeling_soccermaster_video import (
     event_head_forward,
 )
 
+#: The heads a spatial batch drives (``SoccerMasterForPreTraining.forward(spatial_heads=...)``).
+SPATIAL_HEADS = ("detection", "keypoints", "lines")
+
 
 class SoccerMasterMultiTaskPreTrainedModel(SoccerMasterPreTrainedModel):
     """The backbone and the five heads (detection, keypoints, lines, events, alignment); no forward of its own."""
@@ -181,8 +184,9 @@ class SoccerMasterForPreTrainingOutput(ModelOutput):
     loss_dict (`dict[str, torch.FloatTensor]`): every term (`loss_detection`, `loss_keypoints`, `loss_lines`,
         `loss_events`, `loss_alignment`, and the detection sub-terms as `detection/<term>`).
     detection ([`SoccerMasterObjectDetectionOutput`], *optional*): detection predictions of the spatial batch,
-        leading axes `(batch_size * num_frames,)`.
-    pitch ([`SoccerMasterPitchRegistrationOutput`], *optional*): pitch heatmaps of the spatial batch.
+        leading axes `(batch_size * num_frames,)` (`None` when `spatial_heads` leaves the detection head out).
+    pitch ([`SoccerMasterPitchRegistrationOutput`], *optional*): pitch heatmaps of the spatial batch (`None` when
+        `spatial_heads` leaves both pitch heads out).
     event_logits (`torch.FloatTensor` of shape `(batch_size, num_events)`, *optional*): of the semantic batch.
     logits_per_video (`torch.FloatTensor` of shape `(batch_size, batch_size)`, *optional*): alignment logits of the
         semantic batch.
@@ -219,6 +223,7 @@ class SoccerMasterForPreTraining(SoccerMasterMultiTaskPreTrainedModel):
         attention_mask: torch.Tensor | None = None,
         text_embeds: torch.Tensor | None = None,
         keywords: Sequence[str] | None = None,
+        spatial_heads: Sequence[str] | None = None,
         **kwargs: Unpack[TransformersKwargs],
     ) -> SoccerMasterForPreTrainingOutput:
         r"""
@@ -230,32 +235,44 @@ class SoccerMasterForPreTraining(SoccerMasterMultiTaskPreTrainedModel):
             event_labels (`torch.LongTensor` of shape `(batch_size,)`, *optional*): event indices.
             input_ids, attention_mask / text_embeds: captions of the semantic clips (rows of zeros = no caption).
             keywords (`list[str]`, *optional*): event keyword per semantic clip (extra alignment positives).
+            spatial_heads (`list[str]`, *optional*): the heads the spatial batch runs, of `"detection"`,
+                `"keypoints"` and `"lines"` (the two pitch heads run together); default all; none: the spatial
+                batch is not run. Heads-only fine-tuning of a frozen backbone leaves the frozen heads out: their
+                losses give no gradient (`soccermaster train --train-heads` does).
         """
         check_forward_kwargs(self, kwargs)
+        if isinstance(spatial_heads, str):
+            spatial_heads = [spatial_heads]
+        run = set(SPATIAL_HEADS if spatial_heads is None else spatial_heads)
+        if not run <= set(SPATIAL_HEADS):
+            raise ValueError(f"spatial_heads: unknown heads {sorted(run - set(SPATIAL_HEADS))}; choose from "
+                             f"{list(SPATIAL_HEADS)}.")
         config = self.config
         loss_dict: dict[str, torch.Tensor] = {}
         weighted: list[torch.Tensor] = []
         output = SoccerMasterForPreTrainingOutput()
-        if spatial_pixel_values is not None:
+        if spatial_pixel_values is not None and run:
             frames = spatial_pixel_values.reshape(-1, *spatial_pixel_values.shape[-3:])
             spatial = self.vision_model(frames).spatial_hidden_state  # image mode: spatial layers only
             device_type = spatial.device.type
-            if torch.is_autocast_enabled(device_type):
+            detection = pitch = None
+            if "detection" in run and torch.is_autocast_enabled(device_type):
                 # mixed precision: the detection head and its losses stay float32, as in inference (boxes, deformable
                 # sampling and the Hungarian costs at full resolution; in bfloat16 its loss trained measurably worse,
                 # docs/benchmarks.md); it is a small share of the step
                 with torch.autocast(device_type, enabled=False):
                     detection = detection_output(self.detection_head, spatial.float(), detection_labels)
-            else:
+            elif "detection" in run:
                 detection = detection_output(self.detection_head, spatial, detection_labels)
-            pitch = pitch_output(self.keypoint_head, self.line_head, config.pitch_config, spatial, pitch_labels)
+            if run & {"keypoints", "lines"}:
+                pitch = pitch_output(self.keypoint_head, self.line_head, config.pitch_config, spatial, pitch_labels)
             output.detection = detection
             output.pitch = pitch
-            if detection.loss is not None:
+            if detection is not None and detection.loss is not None:
                 loss_dict.update({f"detection/{k}": v for k, v in detection.loss_dict.items()})
                 loss_dict["loss_detection"] = detection.loss
                 weighted.append(config.detection_loss_coefficient * detection.loss)
-            if pitch.loss is not None:
+            if pitch is not None and pitch.loss is not None:
                 loss_dict.update(pitch.loss_dict)
                 weighted.append(pitch.loss)
         if semantic_pixel_values is not None:
@@ -284,6 +301,7 @@ class SoccerMasterForPreTraining(SoccerMasterMultiTaskPreTrainedModel):
 
 
 __all__ = [
+    "SPATIAL_HEADS",
     "SoccerMasterForGameStateReconstruction",
     "SoccerMasterForPreTraining",
     "SoccerMasterForPreTrainingOutput",

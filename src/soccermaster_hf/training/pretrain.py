@@ -173,6 +173,9 @@ class TrainingArguments:
                 raise ValueError("lora_targets: give at least one linear layer name (e.g. q_proj,v_proj).")
         elif self.merge_lora or self.lora_alpha is not None:
             raise ValueError("--merge-lora and --lora-alpha belong to LoRA fine-tuning: add --lora-rank R.")
+        if self.train_heads and not self.lora_rank and self.train_heads == ["events"] and not self.semantic_dirs:
+            raise ValueError("train_heads: the event head trains on semantic clips and everything else is frozen: "
+                             "give --semantic.")
 
 
 def _names(values) -> list[str]:
@@ -349,6 +352,7 @@ def train(args: TrainingArguments) -> Path:
     from ..data.semantic import to_semantic_inputs
     from ..data.soccernet_gsr import to_model_inputs
     from ..modeling import SoccerMasterForPreTraining
+    from ..modeling.modeling_soccermaster_multitask import SPATIAL_HEADS
     from .optim import build_optimizer, clip_gradients_per_module
 
     output_dir = Path(args.output_dir)
@@ -363,6 +367,12 @@ def train(args: TrainingArguments) -> Path:
     accelerator = Accelerator(mixed_precision=args.mixed_precision,
                               gradient_accumulation_steps=args.gradient_accumulation_steps,
                               kwargs_handlers=[DistributedDataParallelKwargs(find_unused_parameters=True)])
+    from ..utils.hardware import cpu_has_native_bfloat16
+
+    if args.mixed_precision == "bf16" and accelerator.device.type == "cpu" and not cpu_has_native_bfloat16():
+        accelerator.print("warning: --mixed-precision bf16 on a CPU without native bfloat16 instructions is emulated "
+                          "and slower than float32 (the pitch heads many times so: benchmarks/heads_only_step.py); "
+                          "leave it out on this machine.")
     torch.manual_seed(args.seed)
     augmentation = None
     if args.augment:
@@ -437,16 +447,22 @@ def train(args: TrainingArguments) -> Path:
         from .lora import freeze_batch_norm_statistics
 
         freeze_batch_norm_statistics(model)
+    # heads-only fine-tuning: the backbone and the other heads are frozen, so their losses give no gradient and the
+    # spatial batch runs only the heads that train (about half of a detection-head step was the frozen pitch heads)
+    spatial_heads = [h for h in args.train_heads if h in SPATIAL_HEADS] if args.train_heads and not args.lora_rank \
+        else None
     while step < args.max_steps:
         for _ in range(args.gradient_accumulation_steps):
-            batch = []
-            for _ in range(args.batch_size):
-                batch.append(samples.draw()[0])  # augmented
-            inputs = to_model_inputs(batch, image_size)
-            inputs["spatial_pixel_values"] = inputs["spatial_pixel_values"].to(accelerator.device)
-            with accelerator.accumulate(model), accelerator.autocast():
-                outputs = model(**inputs)
-                accelerator.backward(outputs.loss / args.gradient_accumulation_steps)
+            outputs = None
+            if spatial_heads != []:
+                batch = []
+                for _ in range(args.batch_size):
+                    batch.append(samples.draw()[0])  # augmented
+                inputs = to_model_inputs(batch, image_size)
+                inputs["spatial_pixel_values"] = inputs["spatial_pixel_values"].to(accelerator.device)
+                with accelerator.accumulate(model), accelerator.autocast():
+                    outputs = model(**inputs, spatial_heads=spatial_heads)
+                    accelerator.backward(outputs.loss / args.gradient_accumulation_steps)
             if semantic is not None:
                 # the authors' order: the semantic batch's loss is backpropagated right after the spatial one
                 clips = [semantic.draw()[0] for _ in range(args.semantic_batch_size)]
@@ -464,7 +480,10 @@ def train(args: TrainingArguments) -> Path:
                     semantic_outputs = model(**semantic_inputs)
                     if semantic_outputs.loss is not None:
                         accelerator.backward(semantic_outputs.loss / args.gradient_accumulation_steps)
-                outputs.loss_dict.update(semantic_outputs.loss_dict)
+                if outputs is None:  # heads-only fine-tuning of the event head
+                    outputs = semantic_outputs
+                else:
+                    outputs.loss_dict.update(semantic_outputs.loss_dict)
         clip_gradients_per_module(unwrapped.head_modules(), args.max_grad_norm)
         optimizer.step()
         scheduler.step()
