@@ -127,6 +127,13 @@ def test_distortion_inverse_and_backprojection():
     np.testing.assert_allclose(back, ground[valid], atol=1e-6)
     up, ok = cam.backproject_to_ground(np.array([[480.0, -2000.0]]))  # above the horizon
     assert not ok[0]
+    import warnings
+
+    plain = broadcast_camera()
+    with warnings.catch_warnings():  # a pixel that is not finite is invalid, without a RuntimeWarning
+        warnings.simplefilter("error")
+        points, ok = plain.backproject_to_ground(np.array([[np.inf, 100.0], [np.nan, 100.0], [480.0, 400.0]]))
+    assert ok.tolist() == [False, False, True] and np.isnan(points[:2]).all() and np.isfinite(points[2]).all()
 
 
 def test_look_at_orientation():

@@ -292,9 +292,9 @@ def test_heads_only_event_head_trains_on_the_semantic_clips_alone(clips, semanti
 
 @pytest.mark.parametrize("native", [False, True])
 def test_bf16_on_a_cpu_without_native_bfloat16_is_warned_about(clips, tmp_path, capsys, monkeypatch, native):
-    import soccermaster_hf.utils.hardware as hardware
-
     from accelerate.state import AcceleratorState
+
+    import soccermaster_hf.utils.hardware as hardware
 
     monkeypatch.setattr(hardware, "cpu_has_native_bfloat16", lambda: native)
     AcceleratorState._reset_state(reset_partial_state=True)  # in-process runs before this one set float32

@@ -306,8 +306,8 @@ class Camera:
         """
         xy = self.normalized_from_pixels(uv)
         rays_cam = np.concatenate([xy, np.ones((xy.shape[0], 1))], axis=1)
-        rays = rays_cam @ self.rotation  # R^T applied to each ray
-        with np.errstate(divide="ignore", invalid="ignore"):
+        with np.errstate(divide="ignore", invalid="ignore"):  # a pixel that does not undistort is NaN: not valid
+            rays = rays_cam @ self.rotation  # R^T applied to each ray
             lam = (z - self.position[2]) / rays[:, 2]
         valid = np.isfinite(lam) & (lam > 0)
         points = self.position[None] + np.where(valid, lam, np.nan)[:, None] * rays
