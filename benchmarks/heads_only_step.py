@@ -4,9 +4,9 @@
 
 `soccermaster train --init-from CKPT --train-heads detection` (without --lora-rank) freezes the backbone and every
 other head. Their losses then give no gradient, so the spatial batch runs only the heads that train
-(`SoccerMasterForPreTraining.forward(spatial_heads=...)`). This script times one such step both ways, in float32 and under bfloat16 autocast
-(`--mixed-precision bf16`: the detection head stays float32), in one process, alternating, on the same weights and
-inputs. The workload is the one of scripts/train_detection_head_randomised.sh: the shipped checkpoint, 2 clips x 2
+(`SoccerMasterForPreTraining.forward(spatial_heads=...)`). This script times one such step both ways, in float32 and
+under bfloat16 autocast (`--mixed-precision bf16`: the detection head stays float32), in one process, alternating, on
+the same weights and inputs. The workload is the one of scripts/train_detection_head_randomised.sh: the shipped checkpoint, 2 clips x 2
 frames, the model's image size, 20 athletes a frame with keypoints and lines, AdamW on the trained head. It prints
 the median and minimum step time, the ratios, and checks that the trained head's gradients are the same both ways.
 On a CPU without native bfloat16 instructions (no AVX-512-BF16 / AMX) bfloat16 is emulated and the pitch heads'
@@ -98,8 +98,8 @@ def main() -> int:
         print(f"{precision:<9} | {name:<20} | {median[(precision, name)]:>13.3f} | {min(values):>10.3f} | "
               f"{baseline / median[(precision, name)]:>17.2f}")
     for precision in ("fp32", "bf16"):
-        print(f"{precision}: trained heads only is {median[(precision, 'every head (before)')] / median[(precision, 'trained heads only')]:.2f}x "
-              "the speed of every head")
+        ratio = median[(precision, "every head (before)")] / median[(precision, "trained heads only")]
+        print(f"{precision}: trained heads only is {ratio:.2f}x the speed of every head")
     print(f"largest gradient difference of the trained heads (fp32, every head against trained heads only): "
           f"{worst:.3g}")
     return 0
