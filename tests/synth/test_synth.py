@@ -151,6 +151,28 @@ def test_same_seed_same_bytes_and_resume(tmp_path):
     assert "SoccerSynth dataset" in (tmp_path / "a" / "README.md").read_text()
 
 
+def test_the_cards_command_regenerates_the_same_clips(tmp_path, monkeypatch):
+    """The dataset card's "Regenerate with" command names every option that changes what is drawn (it once left
+    out --time-range, and drew other windows of the match)."""
+    import shlex
+
+    monkeypatch.chdir(tmp_path)
+    assert cli_main(["synth", "--out", "first", "--clips", "1", "--frames", "3", "--tracking", "procedural",
+                     "--size", "320x180", "--seed", "4", "--time-range", "30.5:90", "--split", "valid"]) == 0
+    card = (tmp_path / "first" / "README.md").read_text()
+    command = card.split("Regenerate with:")[1].replace("\\\n", " ")
+    assert "--time-range 30.5:90" in command and "--split valid" in command
+    argv = shlex.split(command)[1:]
+    argv[argv.index("--out") + 1] = "second"
+    assert cli_main(argv) == 0
+    for name in ("gt/gt.txt", "Labels-GameState.json", "img1/000002.jpg"):
+        assert (tmp_path / "first" / "SNGS-001" / name).read_bytes() == (tmp_path / "second" / "SNGS-001" / name).read_bytes()
+    other = cli_main(["synth", "--out", "third", "--clips", "1", "--frames", "3", "--tracking", "procedural",
+                      "--size", "320x180", "--seed", "4"])
+    assert other == 0 and (tmp_path / "third" / "SNGS-001" / "gt/gt.txt").read_bytes() != (
+        tmp_path / "first" / "SNGS-001" / "gt/gt.txt").read_bytes()  # the options matter
+
+
 def test_cli(tmp_path, capsys):
     assert cli_main(["synth", "--out", str(tmp_path / "cli"), "--clips", "1", "--frames", "3", "--tracking",
                      "procedural", "--size", "320x180"]) == 0

@@ -389,6 +389,14 @@ def write_dataset_card(output_dir: Path, config: SynthConfig, trajectories: Traj
         league = "" if config.league == LEAGUES_DEFAULT else f" --league {output_dir.name}/league.json"
     else:
         league = "" if config.league == "default" else f" --league {config.league}"
+    # every option that changes what is drawn (the card once left out --time-range, so its command drew other clips)
+    options = league
+    if config.time_range is not None:
+        options += f" --time-range {config.time_range[0]:.12g}:{config.time_range[1]:.12g}"
+    if config.split != "train":
+        options += f" --split {config.split}"
+    if config.semantic_clips > 0:
+        options += f" --semantic-clips {config.semantic_clips}"
     card = f"""---
 license: other
 task_categories: [object-detection, video-classification]
@@ -415,7 +423,7 @@ WorldCup 2014). Referees are synthetic (they follow the ball); lens distortion i
 Regenerate with:
 
     soccermaster synth --out {output_dir.name} --clips {config.clips} --frames {config.frames} --seed {config.seed} \\
-        --tracking {config.tracking} --size {config.width}x{config.height}{league}
+        --tracking {config.tracking} --size {config.width}x{config.height}{options}
 """
     (output_dir / "README.md").write_text(card)
 
