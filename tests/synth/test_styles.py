@@ -153,11 +153,11 @@ def test_provenance_names_the_league(league_clips):
 
 def test_a_style_round_trips_through_json(tmp_path):
     path = tmp_path / "mine.json"
-    path.write_text(json.dumps({"name": "mine", "mowing": "checker", "kits": [[[1, 2, 3], [4, 5, 6]],
-                                                                             [[7, 8, 9], [10, 11, 12]]],
+    path.write_text(json.dumps({"name": "mine", "mowing": "checker", "kits": [[[1, 2, 203], [4, 5, 6]],
+                                                                             [[7, 8, 209], [10, 11, 12]]],
                                 "camera": {"height": [6, 9]}}))
     style = get_league(str(path))
-    assert style.mowing == "checker" and style.kits[1] == ((7, 8, 9), (10, 11, 12))
+    assert style.mowing == "checker" and style.kits[1] == ((7, 8, 209), (10, 11, 12))
     assert style.camera["height"] == (6, 9) and style.camera["y"] == WC14_RANGES["y"]
     assert LeagueStyle.from_dict(json.loads(json.dumps(LEAGUES["summer-sun"].to_dict()))) == LEAGUES["summer-sun"]
 
@@ -197,6 +197,11 @@ BAD_STYLES = [
     ({"name": "x", "optics_blur": -1}, "optics_blur"),
     ({"name": "x", "board_palette": [[1, 2, 3], [4, 5]]}, "board_palette"),
     ({"name": "x", "line_colour": None}, "line_colour"),
+    # Law 4: a goalkeeper (or a team) dressed like the referee
+    ({"name": "x", "goalkeeper_kits": [[[20, 20, 20], [20, 20, 20]], [[30, 230, 130], [30, 30, 30]]]},
+     "goalkeeper_kits: a shirt [20, 20, 20] is too close to the referee's [20, 20, 20]"),
+    ({"name": "x", "referee_kit": [[30, 230, 150], [20, 20, 20]]}, "goalkeeper_kits: a shirt [30, 230, 130]"),
+    ({"name": "x", "referee_kit": [[40, 40, 190], [20, 20, 20]]}, "kits: a shirt [40, 40, 200] is too close"),
 ]
 
 
@@ -261,6 +266,31 @@ def test_randomised_league_draws_a_valid_style_per_clip(league_clips):
     for d in draws:
         kits = d.kits
         assert sum(abs(a - b) for a, b in zip(kits[0][0], kits[1][0])) > 150  # the two teams never look alike
+
+
+def test_nobody_wears_the_referees_colours():
+    """Law 4: the default league once gave one goalkeeper kit the referee's black, and the role head called that
+    keeper a referee in every frame of a validation clip. No built-in league, and no randomised draw, does so now; a
+    randomised draw whose colours complied keeps its first referee kit (those clips draw the same look as before)."""
+    from soccermaster_hf.synth.styles import (
+        DEFAULT_GOALKEEPER_KITS,
+        DEFAULT_REFEREE_KIT,
+        MIN_OFFICIALS_SHIRT_DIFFERENCE,
+        _referee_kit,
+        randomised_style,
+    )
+
+    def difference(a, b):
+        return sum(abs(x - y) for x, y in zip(a[0], b[0]))
+
+    assert all(difference(kit, DEFAULT_REFEREE_KIT) >= MIN_OFFICIALS_SHIRT_DIFFERENCE for kit in DEFAULT_GOALKEEPER_KITS)
+    for style in [*LEAGUES.values(), *(randomised_style(np.random.default_rng([7, seed, 7919])) for seed in range(300))]:
+        for kit in (*style.kits, *style.goalkeeper_kits):
+            assert difference(kit, style.referee_kit) >= MIN_OFFICIALS_SHIRT_DIFFERENCE, style
+    first = tuple(int(c) for c in np.random.default_rng(5).integers(0, 256, 3))
+    assert _referee_kit(np.random.default_rng(5), ()) == (first, (20, 20, 20))
+    redrawn = _referee_kit(np.random.default_rng(5), ((first, (0, 0, 0)),))
+    assert difference(redrawn, (first, None)) >= MIN_OFFICIALS_SHIRT_DIFFERENCE
 
 
 def test_score_bug_is_drawn_top_left_only():

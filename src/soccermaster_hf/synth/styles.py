@@ -3,7 +3,8 @@
 A real league differs from another in ways a detector notices: the grass (natural with a mowing pattern, or
 artificial turf), the clubs' kits, how high and how far from the pitch the main camera stands and how far it zooms,
 the broadcast's resolution and bit rate, the light (sun and stand shadows, floodlights), the stands. The ``default``
-style draws each clip's look at random from broad ranges (SoccerSynth before league styles, byte for byte); every
+style draws each clip's look at random from broad ranges (SoccerSynth before league styles, byte for byte, but for
+the third goalkeeper kit: black like the referee's until 2026-12-08, which Law 4 forbids, now sky blue); every
 other style fixes or narrows these choices, so all its clips look like one league and unlike the others.
 
 Use one with ``soccermaster synth --league NAME`` (``--league list`` prints them), ``SynthConfig(league=NAME)``, or a
@@ -38,9 +39,13 @@ DEFAULT_KITS: tuple[Kit, ...] = (
     ((20, 110, 230), (30, 30, 30)),      # orange / black
     ((90, 40, 10), (90, 40, 10)),        # navy / navy
 )
+# green, magenta, sky blue; the third was black on black, the referee's kit, until 2026-12-08 (Law 4 forbids it: see
+# `_officials_problems`); a clip whose keeper wore it could not tell him from the referee
 DEFAULT_GOALKEEPER_KITS: tuple[Kit, ...] = (((30, 230, 130), (30, 30, 30)), ((200, 60, 220), (30, 30, 30)),
-                                            ((20, 20, 20), (20, 20, 20)))
+                                            ((230, 180, 80), (30, 30, 30)))
 DEFAULT_REFEREE_KIT: Kit = ((20, 20, 20), (20, 20, 20))
+# the smallest summed BGR difference between a goalkeeper's shirt and the referee's that a style may use
+MIN_OFFICIALS_SHIRT_DIFFERENCE = 60
 
 # fitted to the 186 real WorldCup-2014 cameras of PnLCalib (see camera_path's docstring)
 WC14_CAMERA = {"x": (-5.0, 5.0), "y": (60.0, 92.0), "height": (10.0, 25.0), "hfov_degrees": (16.0, 34.0),
@@ -168,6 +173,23 @@ def _kit_problem(name: str, kit) -> str | None:
     return _colour_problem(name, kit[0]) or _colour_problem(name, kit[1])
 
 
+def _shirt_difference(a: Colour, b: Colour) -> int:
+    return sum(abs(int(x) - int(y)) for x, y in zip(a, b))
+
+
+def _officials_problems(style: LeagueStyle) -> list[str]:
+    """Law 4 of the Laws of the Game: each team, and each goalkeeper, wears colours distinguishable from the match
+    officials'. A style that dresses a keeper (or a team) like the referee draws clips in which nothing tells them
+    apart."""
+    referee = style.referee_kit[0]
+    return list(dict.fromkeys(  # one line per offending shirt
+        f"{name}: a shirt {list(kit[0])} is too close to the referee's {list(referee)} (summed BGR difference "
+            f"{_shirt_difference(kit[0], referee)}, at least {MIN_OFFICIALS_SHIRT_DIFFERENCE} needed: Law 4, players "
+            f"and goalkeepers must be distinguishable from the officials)"
+            for name in ("kits", "goalkeeper_kits") for kit in getattr(style, name)
+        if _shirt_difference(kit[0], referee) < MIN_OFFICIALS_SHIRT_DIFFERENCE))
+
+
 def _problems(style: LeagueStyle) -> list[str]:
     problems = []
     if not isinstance(style.name, str) or not style.name.strip():
@@ -184,6 +206,11 @@ def _problems(style: LeagueStyle) -> list[str]:
     if not (isinstance(style.mowing_bands, int) and not isinstance(style.mowing_bands, bool)
             and 2 <= style.mowing_bands <= 60):
         problems.append(f"mowing_bands must be an integer 2-60, got {style.mowing_bands!r}")
+    kit_checks = [
+        _kits_problem("kits", style.kits, 2),
+        _kits_problem("goalkeeper_kits", style.goalkeeper_kits, 2),
+        _kit_problem("referee_kit", style.referee_kit),
+    ]
     checks = [
         _range_problem("stripe_delta", style.stripe_delta, 0, 80),
         _range_problem("shadow_edge_y", style.shadow_edge_y, -34, 34),
@@ -191,11 +218,11 @@ def _problems(style: LeagueStyle) -> list[str]:
         _range_problem("gain", style.gain, 0.1, 3.0),
         _range_problem("noise_sigma", style.noise_sigma, 0, 30),
         _colour_problem("line_colour", style.line_colour),
-        _kits_problem("kits", style.kits, 2),
-        _kits_problem("goalkeeper_kits", style.goalkeeper_kits, 2),
-        _kit_problem("referee_kit", style.referee_kit),
+        *kit_checks,
     ]
     problems += [p for p in checks if p]
+    if not any(kit_checks):
+        problems += _officials_problems(style)
     for name, value, low, high in (("grass_grain", style.grass_grain, 0, 30), ("shadow", style.shadow, 0, 0.9),
                                    ("stands_spread", style.stands_spread, 0, 80),
                                    ("render_scale", style.render_scale, 0.2, 1.0), ("gamma", style.gamma, 0.3, 3.0),
@@ -297,9 +324,18 @@ def _distinct_kits(rng, count: int) -> tuple[Kit, ...]:
     kits: list[Kit] = []
     while len(kits) < count:
         shirt = _kit_colour(rng)
-        if all(sum(abs(a - b) for a, b in zip(shirt, other[0])) > 150 for other in kits):
+        if all(_shirt_difference(shirt, other[0]) > 150 for other in kits):
             kits.append((shirt, _kit_colour(rng)))
     return tuple(kits)
+
+
+def _referee_kit(rng, avoid: tuple[Kit, ...]) -> Kit:
+    """A referee's kit whose shirt is not (nearly) that of a kit in `avoid` (Law 4). The first draw is kept when it
+    complies, so a clip whose colours already complied draws the same look as before this rule."""
+    while True:
+        shirt = _kit_colour(rng)
+        if all(_shirt_difference(shirt, other[0]) >= MIN_OFFICIALS_SHIRT_DIFFERENCE for other in avoid):
+            return (shirt, (20, 20, 20))
 
 
 def randomised_style(rng) -> LeagueStyle:
@@ -313,6 +349,7 @@ def randomised_style(rng) -> LeagueStyle:
     wide = min(narrow + rng.uniform(6.0, 16.0), 55.0)
     quality = int(rng.integers(30, 94))
     scale = float(rng.choice([1.0, 1.0, rng.uniform(0.4, 1.0)]))
+    # drawn in argument order (the kits between the boards and the camera), as before the Law 4 rule
     return LeagueStyle(
         "randomised", LEAGUES["randomised"].description,
         grass_bgr=grass, mowing=str(rng.choice(MOWING_PATTERNS)), mowing_bands=int(rng.integers(8, 28)),
@@ -320,7 +357,8 @@ def randomised_style(rng) -> LeagueStyle:
         shadow=float(rng.uniform(0.3, 0.6)) if rng.random() < 0.3 else 0.0,
         stands_tone=(float(rng.uniform(8, 190)),) * 2, stands_spread=float(rng.uniform(10, 35)),
         board_palette=tuple(_kit_colour(rng) for _ in range(int(rng.integers(2, 6)))),
-        kits=_distinct_kits(rng, 2), goalkeeper_kits=_distinct_kits(rng, 2), referee_kit=(_kit_colour(rng), (20, 20, 20)),
+        kits=(kits := _distinct_kits(rng, 2)), goalkeeper_kits=(keepers := _distinct_kits(rng, 2)),
+        referee_kit=_referee_kit(rng, (*kits, *keepers)),
         camera={"x": (-8.0, 8.0), "y": (back - 3.0, back + 3.0), "height": (height - 1.0, height + 1.0),
                 "hfov_degrees": (narrow, wide), "roll_std_degrees": 0.4, "pan_limit_degrees": 50.0},
         render_scale=scale, jpeg_quality=(quality, min(100, quality + 8)),
