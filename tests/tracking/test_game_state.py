@@ -93,3 +93,28 @@ def test_sides_count_every_detection_not_every_tracklet():
         frames.append(TrackedFrame(i, found))
     teams = {d.track_id: d.team for f in assign_teams(frames) for d in f.detections}
     assert teams[1] == "left" and teams[2] == "right" and {teams[t] for t in range(10, 15)} == {"left"}
+
+
+def test_a_keeper_voted_player_does_not_take_a_team_cluster(monkeypatch):
+    """A goalkeeper the role head calls a player, in a colour of neither team, was one k-means cluster on his own and
+    left both teams in the other: every player of a validation clip got one side (team accuracy 0.43). A cluster
+    under MIN_TEAM_SHARE of the detections is set apart now; its tracklet joins the team of its half, like a keeper."""
+    from soccermaster_hf.tracking import game_state
+
+    def teams_of(frames):
+        return {d.track_id: d.team for frame in assign_teams(frames) for d in frame.detections}
+
+    frames = _clip(np.random.default_rng(2), num_frames=20)
+    sky = np.array([250.0, 250.0, 20.0])  # farther from either kit than the kits are from each other
+    for frame in frames:
+        for detection in frame.detections:
+            if detection.track_id == 12:  # the left keeper, called a player, seen in 3 of the 20 frames
+                detection.role, detection.colour = "player", sky
+        frame.detections = [d for d in frame.detections if d.track_id != 12 or frame.frame_index < 3]
+    frames = vote_attributes(frames)
+    teams = teams_of(frames)
+    assert {teams[t] for t in range(1, 6)} == {"left"} and {teams[t] for t in range(6, 11)} == {"right"}
+    assert teams[12] == "left" and teams[11] is None
+    monkeypatch.setattr(game_state, "MIN_TEAM_SHARE", 0.0)  # the rule off: the keeper takes a cluster of his own
+    before = teams_of(frames)
+    assert len({before[t] for t in range(1, 11)}) == 1

@@ -6,7 +6,9 @@
 * :func:`assign_teams` — relational team assignment over all the clip's athletes instead of a per-box classifier:
   the players' tracklets are clustered into two teams on their appearance (median torso colour in CIE Lab,
   :func:`torso_colour`, optionally with the decoder embeddings), referees stay apart (no team), goalkeepers (their own
-  kits) join the team that defends their half; the team whose players stand on average further to the left of the
+  kits) join the team that defends their half, and so do "player" tracklets in a colour of neither team (a cluster
+  with under :data:`MIN_TEAM_SHARE` of the detections: most often a goalkeeper the role head called a player); the
+  team whose players stand on average further to the left of the
   pitch (the calibrated ``x``, else the image ``x``) is ``left`` — SoccerNet-GSR's definition.
 """
 
@@ -24,8 +26,11 @@ from .types import TrackedDetection, TrackedFrame
 
 #: How many calibrated detections at each end of a tracklet give its end position (their median) for linking.
 END_POINTS = 5
+#: The smallest share of the clip's clustered player detections that a colour cluster needs to be a team (see
+#: :func:`team_assignment`).
+MIN_TEAM_SHARE = 0.1
 
-__all__ = ["END_POINTS", "TrackSummary", "assign_teams", "kit_colours", "summarise", "summarise_detections",
+__all__ = ["END_POINTS", "MIN_TEAM_SHARE", "TrackSummary", "assign_teams", "kit_colours", "summarise", "summarise_detections",
            "team_assignment", "torso_colour", "tracklets", "vote_attributes", "vote_game_state"]
 
 
@@ -233,7 +238,12 @@ def _cluster_players(summaries: dict[int, TrackSummary], players: list[int], use
                      seed: int = 0) -> tuple[list[int], np.ndarray]:
     """``(clustered, labels)``: the player tracks with a torso colour and their cluster (0 / 1) by k-means on the
     colour (CIE Lab / 20: ~20 separates kits; with `use_embeddings`, the decoder embedding appended), started from
-    the longest tracklet and the one most different from it (deterministic)."""
+    the longest tracklet and the one most different from it (deterministic).
+
+    A cluster holding less than :data:`MIN_TEAM_SHARE` of the clustered detections is not a team: one tracklet in a
+    colour of its own (a goalkeeper voted "player", a spectator) pulls a cluster to itself and leaves both teams in
+    the other, which gave every player of a validation clip one side. Such tracklets get label ``-1`` (apart) and
+    the rest is clustered again."""
     features, clustered = [], []
     for track_id in players:
         colour = summaries[track_id].colour
@@ -245,14 +255,22 @@ def _cluster_players(summaries: dict[int, TrackSummary], players: list[int], use
         features.append(feature)
         clustered.append(track_id)
     labels = np.zeros(len(clustered), dtype=int)
-    if len(clustered) >= 2:
-        data = np.stack(features)
-        weights = np.array([summaries[t].count for t in clustered], float)
-        first = int(np.argmax(weights))
+    weights = np.array([summaries[t].count for t in clustered], float)
+    active = np.arange(len(clustered))
+    while len(active) >= 2:
+        data = np.stack([features[i] for i in active])
+        first = int(np.argmax(weights[active]))
         second = int(np.argmax(np.linalg.norm(data - data[first], axis=1)))
         if second == first:
             second = (first + 1) % len(data)
-        _, labels = kmeans2(data, data[[first, second]], iter=20, minit="matrix", seed=seed)
+        _, found = kmeans2(data, data[[first, second]], iter=20, minit="matrix", seed=seed)
+        labels[active] = found
+        share = np.array([weights[active][found == c].sum() for c in (0, 1)]) / max(weights[active].sum(), 1e-9)
+        small = int(np.argmin(share))
+        if share[small] >= MIN_TEAM_SHARE or share[small] == 0:
+            break
+        labels[active[found == small]] = -1
+        active = active[found != small]
     return clustered, labels
 
 
@@ -264,7 +282,7 @@ def kit_colours(summaries: dict[int, TrackSummary], role_of=None, seed: int = 0)
     players = [t for t, s in summaries.items() if role_of(t, s) == "player"]
     clustered, labels = _cluster_players(summaries, players, seed=seed)
     colours = np.array([summaries[t].colour for t in clustered]).reshape(-1, 3)
-    if len(set(int(label) for label in labels)) < 2:
+    if not {0, 1} <= set(int(label) for label in labels):
         return None
     return np.stack([colours[labels == c].mean(axis=0) for c in (0, 1)])
 
@@ -293,7 +311,10 @@ def team_assignment(summaries: dict[int, TrackSummary], use_embeddings: bool = F
     for track_id in players:
         teams[track_id] = None
     for track_id, label in zip(clustered, labels):
-        teams[track_id] = side_of_cluster[int(label)]
+        if label >= 0:
+            teams[track_id] = side_of_cluster[int(label)]
+        else:  # in a colour of no team: most likely a goalkeeper
+            keepers.append(track_id)
     for track_id in keepers:  # a goalkeeper defends the goal of his own half
         x = summaries[track_id].position(image_width)
         teams[track_id] = None if x is None else ("left" if x < 0 else "right")
