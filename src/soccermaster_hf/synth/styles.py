@@ -44,7 +44,7 @@ DEFAULT_KITS: tuple[Kit, ...] = (
 DEFAULT_GOALKEEPER_KITS: tuple[Kit, ...] = (((30, 230, 130), (30, 30, 30)), ((200, 60, 220), (30, 30, 30)),
                                             ((230, 180, 80), (30, 30, 30)))
 DEFAULT_REFEREE_KIT: Kit = ((20, 20, 20), (20, 20, 20))
-# the smallest summed BGR difference between a goalkeeper's shirt and the referee's that a style may use
+# the smallest summed BGR difference between a team's or a goalkeeper's shirt and the referee's that a style may use
 MIN_OFFICIALS_SHIRT_DIFFERENCE = 60
 
 # fitted to the 186 real WorldCup-2014 cameras of PnLCalib (see camera_path's docstring)
@@ -182,12 +182,12 @@ def _officials_problems(style: LeagueStyle) -> list[str]:
     officials'. A style that dresses a keeper (or a team) like the referee draws clips in which nothing tells them
     apart."""
     referee = style.referee_kit[0]
-    return list(dict.fromkeys(  # one line per offending shirt
-        f"{name}: a shirt {list(kit[0])} is too close to the referee's {list(referee)} (summed BGR difference "
-            f"{_shirt_difference(kit[0], referee)}, at least {MIN_OFFICIALS_SHIRT_DIFFERENCE} needed: Law 4, players "
-            f"and goalkeepers must be distinguishable from the officials)"
-            for name in ("kits", "goalkeeper_kits") for kit in getattr(style, name)
-        if _shirt_difference(kit[0], referee) < MIN_OFFICIALS_SHIRT_DIFFERENCE))
+    problems = [f"{name}: a shirt {list(kit[0])} is too close to the referee's {list(referee)} (summed BGR difference "
+                f"{_shirt_difference(kit[0], referee)}, at least {MIN_OFFICIALS_SHIRT_DIFFERENCE} needed: Law 4, "
+                "players and goalkeepers must be distinguishable from the officials)"
+                for name in ("kits", "goalkeeper_kits") for kit in getattr(style, name)
+                if _shirt_difference(kit[0], referee) < MIN_OFFICIALS_SHIRT_DIFFERENCE]
+    return list(dict.fromkeys(problems))  # one line per offending shirt
 
 
 def _problems(style: LeagueStyle) -> list[str]:

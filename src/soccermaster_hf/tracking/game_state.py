@@ -8,8 +8,8 @@
   :func:`torso_colour`, optionally with the decoder embeddings), referees stay apart (no team), goalkeepers (their own
   kits) join the team that defends their half, and so do "player" tracklets in a colour of neither team (a cluster
   with under :data:`MIN_TEAM_SHARE` of the detections: most often a goalkeeper the role head called a player); the
-  team whose players stand on average further to the left of the
-  pitch (the calibrated ``x``, else the image ``x``) is ``left`` — SoccerNet-GSR's definition.
+  team whose players stand on average further to the left of the pitch (the calibrated ``x``, else the image ``x``)
+  is ``left`` — SoccerNet-GSR's definition.
 """
 
 from __future__ import annotations
@@ -30,8 +30,8 @@ END_POINTS = 5
 #: :func:`team_assignment`).
 MIN_TEAM_SHARE = 0.1
 
-__all__ = ["END_POINTS", "MIN_TEAM_SHARE", "TrackSummary", "assign_teams", "kit_colours", "summarise", "summarise_detections",
-           "team_assignment", "torso_colour", "tracklets", "vote_attributes", "vote_game_state"]
+__all__ = ["END_POINTS", "MIN_TEAM_SHARE", "TrackSummary", "assign_teams", "kit_colours", "summarise",
+           "summarise_detections", "team_assignment", "torso_colour", "tracklets", "vote_attributes", "vote_game_state"]
 
 
 def torso_colour(frame_rgb: np.ndarray, box: np.ndarray) -> np.ndarray | None:
