@@ -154,10 +154,10 @@ def test_provenance_names_the_league(league_clips):
 def test_a_style_round_trips_through_json(tmp_path):
     path = tmp_path / "mine.json"
     path.write_text(json.dumps({"name": "mine", "mowing": "checker", "kits": [[[1, 2, 203], [4, 5, 6]],
-                                                                             [[7, 8, 209], [10, 11, 12]]],
+                                                                             [[207, 8, 9], [10, 11, 12]]],
                                 "camera": {"height": [6, 9]}}))
     style = get_league(str(path))
-    assert style.mowing == "checker" and style.kits[1] == ((7, 8, 209), (10, 11, 12))
+    assert style.mowing == "checker" and style.kits[1] == ((207, 8, 9), (10, 11, 12))
     assert style.camera["height"] == (6, 9) and style.camera["y"] == WC14_RANGES["y"]
     assert LeagueStyle.from_dict(json.loads(json.dumps(LEAGUES["summer-sun"].to_dict()))) == LEAGUES["summer-sun"]
 
@@ -202,6 +202,10 @@ BAD_STYLES = [
      "goalkeeper_kits: a shirt [20, 20, 20] is too close to the referee's [20, 20, 20]"),
     ({"name": "x", "referee_kit": [[30, 230, 150], [20, 20, 20]]}, "goalkeeper_kits: a shirt [30, 230, 130]"),
     ({"name": "x", "referee_kit": [[40, 40, 190], [20, 20, 20]]}, "kits: a shirt [40, 40, 200] is too close"),
+    ({"name": "x", "kits": [[[40, 40, 200], [240, 240, 240]], [[40, 40, 200], [240, 240, 240]]]},
+     "kits: the shirts [40, 40, 200] and [40, 40, 200] are too close"),
+    ({"name": "x", "goalkeeper_kits": [[[40, 40, 200], [0, 0, 0]], [[30, 230, 130], [0, 0, 0]]]},
+     "goalkeeper_kits: a shirt [40, 40, 200] is too close to the team shirt [40, 40, 200]"),
 ]
 
 
@@ -270,12 +274,14 @@ def test_randomised_league_draws_a_valid_style_per_clip(league_clips):
 
 def test_nobody_wears_the_referees_colours():
     """Law 4: the default league once gave one goalkeeper kit the referee's black, and the role head called that
-    keeper a referee in every frame of a validation clip. No built-in league, and no randomised draw, does so now; a
-    randomised draw whose colours complied keeps its first referee kit (those clips draw the same look as before)."""
+    keeper a referee in every frame of a validation clip. No built-in league, and no randomised draw, dresses a keeper
+    or a team like the referee, a keeper like a team, or the two teams alike now; a randomised draw whose colours
+    complied keeps its first kits (those clips draw the same look as before)."""
     from soccermaster_hf.synth.styles import (
         DEFAULT_GOALKEEPER_KITS,
         DEFAULT_REFEREE_KIT,
-        MIN_OFFICIALS_SHIRT_DIFFERENCE,
+        MIN_SHIRT_DIFFERENCE,
+        _distinct_kits,
         _referee_kit,
         randomised_style,
     )
@@ -283,22 +289,18 @@ def test_nobody_wears_the_referees_colours():
     def difference(a, b):
         return sum(abs(x - y) for x, y in zip(a[0], b[0]))
 
-    assert all(difference(kit, DEFAULT_REFEREE_KIT) >= MIN_OFFICIALS_SHIRT_DIFFERENCE for kit in DEFAULT_GOALKEEPER_KITS)
+    assert all(difference(kit, DEFAULT_REFEREE_KIT) >= MIN_SHIRT_DIFFERENCE for kit in DEFAULT_GOALKEEPER_KITS)
     for style in [*LEAGUES.values(), *(randomised_style(np.random.default_rng([7, seed, 7919])) for seed in range(300))]:
         for kit in (*style.kits, *style.goalkeeper_kits):
-            assert difference(kit, style.referee_kit) >= MIN_OFFICIALS_SHIRT_DIFFERENCE, style
+            assert difference(kit, style.referee_kit) >= MIN_SHIRT_DIFFERENCE, style
+        for keeper in style.goalkeeper_kits:
+            assert all(difference(keeper, kit) >= MIN_SHIRT_DIFFERENCE for kit in style.kits), style
+        assert all(difference(a, b) >= MIN_SHIRT_DIFFERENCE for i, a in enumerate(style.kits)
+                   for b in style.kits[i + 1:]), style
     first = tuple(int(c) for c in np.random.default_rng(5).integers(0, 256, 3))
     assert _referee_kit(np.random.default_rng(5), ()) == (first, (20, 20, 20))
     redrawn = _referee_kit(np.random.default_rng(5), ((first, (0, 0, 0)),))
-    assert difference(redrawn, (first, None)) >= MIN_OFFICIALS_SHIRT_DIFFERENCE
-
-
-def test_score_bug_is_drawn_top_left_only():
-    from soccermaster_hf.geometry.camera import Camera
-
-    camera = Camera.look_at(np.array([0.0, 70.0, -15.0]), np.array([0.0, 0.0, 0.0]), 900.0, (239.5, 134.5))
-    images = [ClipRenderer(480, 270, np.random.default_rng(1), style=LeagueStyle("probe", score_bug=bug)).render(
-        camera, [], np.full(3, np.nan), 30).image.astype(int) for bug in (False, True)]
-    changed = np.abs(images[0] - images[1]).max(axis=2) > 0
-    ys, xs = np.nonzero(changed)
-    assert changed.sum() > 500 and xs.max() < 0.3 * 480 and ys.max() < 0.12 * 270
+    assert difference(redrawn, (first, None)) >= MIN_SHIRT_DIFFERENCE
+    assert _distinct_kits(np.random.default_rng(5), 2)[0][0] == first
+    assert difference(_distinct_kits(np.random.default_rng(5), 2, avoid=((first, (0, 0, 0)),))[0], (first, None)) \
+        >= MIN_SHIRT_DIFFERENCE

@@ -40,12 +40,13 @@ DEFAULT_KITS: tuple[Kit, ...] = (
     ((90, 40, 10), (90, 40, 10)),        # navy / navy
 )
 # green, magenta, sky blue; the third was black on black, the referee's kit, until 2026-12-08 (Law 4 forbids it: see
-# `_officials_problems`); a clip whose keeper wore it could not tell him from the referee
+# `_law4_problems`); a clip whose keeper wore it could not tell him from the referee
 DEFAULT_GOALKEEPER_KITS: tuple[Kit, ...] = (((30, 230, 130), (30, 30, 30)), ((200, 60, 220), (30, 30, 30)),
                                             ((230, 180, 80), (30, 30, 30)))
 DEFAULT_REFEREE_KIT: Kit = ((20, 20, 20), (20, 20, 20))
-# the smallest summed BGR difference between a team's or a goalkeeper's shirt and the referee's that a style may use
-MIN_OFFICIALS_SHIRT_DIFFERENCE = 60
+# the smallest summed BGR difference a style may leave between two shirts that Law 4 requires to differ (the two
+# teams', a team's and a goalkeeper's, either and the referee's)
+MIN_SHIRT_DIFFERENCE = 60
 
 # fitted to the 186 real WorldCup-2014 cameras of PnLCalib (see camera_path's docstring)
 WC14_CAMERA = {"x": (-5.0, 5.0), "y": (60.0, 92.0), "height": (10.0, 25.0), "hfov_degrees": (16.0, 34.0),
@@ -177,16 +178,24 @@ def _shirt_difference(a: Colour, b: Colour) -> int:
     return sum(abs(int(x) - int(y)) for x, y in zip(a, b))
 
 
-def _officials_problems(style: LeagueStyle) -> list[str]:
-    """Law 4 of the Laws of the Game: each team, and each goalkeeper, wears colours distinguishable from the match
-    officials'. A style that dresses a keeper (or a team) like the referee draws clips in which nothing tells them
-    apart."""
+def _law4_problems(style: LeagueStyle) -> list[str]:
+    """Law 4 of the Laws of the Game: the two teams wear colours that distinguish them from each other and from the
+    match officials, and each goalkeeper wears colours that distinguish him from the other players and the officials.
+    A style that breaks it draws clips in which nothing tells two roles or teams apart (a keeper dressed like the
+    referee was called a referee in every frame)."""
+    def close(a: Colour, b: Colour) -> bool:
+        return _shirt_difference(a, b) < MIN_SHIRT_DIFFERENCE
+
+    rule = f"(summed BGR difference under {MIN_SHIRT_DIFFERENCE}; Law 4: teams, goalkeepers and officials " \
+           "must be distinguishable)"
     referee = style.referee_kit[0]
-    problems = [f"{name}: a shirt {list(kit[0])} is too close to the referee's {list(referee)} (summed BGR difference "
-                f"{_shirt_difference(kit[0], referee)}, at least {MIN_OFFICIALS_SHIRT_DIFFERENCE} needed: Law 4, "
-                "players and goalkeepers must be distinguishable from the officials)"
-                for name in ("kits", "goalkeeper_kits") for kit in getattr(style, name)
-                if _shirt_difference(kit[0], referee) < MIN_OFFICIALS_SHIRT_DIFFERENCE]
+    problems = [f"{name}: a shirt {list(kit[0])} is too close to the referee's {list(referee)} {rule}"
+                for name in ("kits", "goalkeeper_kits") for kit in getattr(style, name) if close(kit[0], referee)]
+    shirts = [kit[0] for kit in style.kits]
+    problems += [f"kits: the shirts {list(a)} and {list(b)} are too close {rule}"
+                 for i, a in enumerate(shirts) for b in shirts[i + 1:] if close(a, b)]
+    problems += [f"goalkeeper_kits: a shirt {list(kit[0])} is too close to the team shirt {list(shirt)} {rule}"
+                 for kit in style.goalkeeper_kits for shirt in shirts if close(kit[0], shirt)]
     return list(dict.fromkeys(problems))  # one line per offending shirt
 
 
@@ -222,7 +231,7 @@ def _problems(style: LeagueStyle) -> list[str]:
     ]
     problems += [p for p in checks if p]
     if not any(kit_checks):
-        problems += _officials_problems(style)
+        problems += _law4_problems(style)
     for name, value, low, high in (("grass_grain", style.grass_grain, 0, 30), ("shadow", style.shadow, 0, 0.9),
                                    ("stands_spread", style.stands_spread, 0, 80),
                                    ("render_scale", style.render_scale, 0.2, 1.0), ("gamma", style.gamma, 0.3, 3.0),
@@ -319,12 +328,15 @@ def _kit_colour(rng) -> Colour:
     return tuple(int(c) for c in rng.integers(0, 256, 3))
 
 
-def _distinct_kits(rng, count: int) -> tuple[Kit, ...]:
-    """`count` kits whose shirts differ clearly (so that two teams never look alike)."""
+def _distinct_kits(rng, count: int, avoid: tuple[Kit, ...] = ()) -> tuple[Kit, ...]:
+    """`count` kits whose shirts differ clearly (so that two teams never look alike), none of them (nearly) the shirt
+    of a kit in `avoid` (Law 4: a keeper is not dressed like a team; a draw that complies is kept, so only the clips
+    whose keepers clashed draw another look than before this rule)."""
     kits: list[Kit] = []
     while len(kits) < count:
         shirt = _kit_colour(rng)
-        if all(_shirt_difference(shirt, other[0]) > 150 for other in kits):
+        if all(_shirt_difference(shirt, other[0]) > 150 for other in kits) and all(
+                _shirt_difference(shirt, other[0]) >= MIN_SHIRT_DIFFERENCE for other in avoid):
             kits.append((shirt, _kit_colour(rng)))
     return tuple(kits)
 
@@ -334,7 +346,7 @@ def _referee_kit(rng, avoid: tuple[Kit, ...]) -> Kit:
     complies, so a clip whose colours already complied draws the same look as before this rule."""
     while True:
         shirt = _kit_colour(rng)
-        if all(_shirt_difference(shirt, other[0]) >= MIN_OFFICIALS_SHIRT_DIFFERENCE for other in avoid):
+        if all(_shirt_difference(shirt, other[0]) >= MIN_SHIRT_DIFFERENCE for other in avoid):
             return (shirt, (20, 20, 20))
 
 
@@ -357,7 +369,7 @@ def randomised_style(rng) -> LeagueStyle:
         shadow=float(rng.uniform(0.3, 0.6)) if rng.random() < 0.3 else 0.0,
         stands_tone=(float(rng.uniform(8, 190)),) * 2, stands_spread=float(rng.uniform(10, 35)),
         board_palette=tuple(_kit_colour(rng) for _ in range(int(rng.integers(2, 6)))),
-        kits=(kits := _distinct_kits(rng, 2)), goalkeeper_kits=(keepers := _distinct_kits(rng, 2)),
+        kits=(kits := _distinct_kits(rng, 2)), goalkeeper_kits=(keepers := _distinct_kits(rng, 2, avoid=kits)),
         referee_kit=_referee_kit(rng, (*kits, *keepers)),
         camera={"x": (-8.0, 8.0), "y": (back - 3.0, back + 3.0), "height": (height - 1.0, height + 1.0),
                 "hfov_degrees": (narrow, wide), "roll_std_degrees": 0.4, "pan_limit_degrees": 50.0},
