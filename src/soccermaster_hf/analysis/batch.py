@@ -117,7 +117,8 @@ def analyze_many(source: str | os.PathLike, output_dir: str | os.PathLike, model
             analyze(str(item), model_name, out, resume=True, **settings)
             write_marker(out, "analyze")
         except (OSError, ValueError, RuntimeError) as error:
-            report_errors(f"error: {item}: {error}")
+            message = str(error)  # most errors already start with the input's path: not twice
+            report_errors(f"error: {message}" if message.startswith(str(item)) else f"error: {item}: {message}")
             outcome["failed"].append(str(item))
             continue
         outcome["skipped" if finished else "done"].append(str(item))

@@ -21,6 +21,10 @@ import numpy as np
 from ..data.images import IMAGE_SUFFIXES, ImageLoadError, image_files, is_regular_file, load_image
 from ..data.report import DataReport
 
+#: The smallest frame side (pixels) that analysis accepts; smaller images are refused or, in a folder, counted and
+#: skipped.
+MIN_FRAME_SIDE = 16
+
 
 @dataclass
 class FrameSource:
@@ -54,7 +58,7 @@ class FrameSource:
             first = None
             for file in files:  # the first readable image gives the size; unreadable ones are counted when read
                 try:
-                    first = load_image(file)
+                    first = _large_enough(load_image(file), file)
                     break
                 except (ImageLoadError, OSError):
                     continue
@@ -65,12 +69,15 @@ class FrameSource:
         if not is_regular_file(path):
             raise ValueError(f"{source}: not a regular file (FIFO, socket or device).")
         if path.suffix.lower() in IMAGE_SUFFIXES:
-            image = load_image(path)
+            image = _large_enough(load_image(path), path)
             return cls(str(path), "image", 25.0, 1, image.shape[1], image.shape[0],
                        f"image {image.shape[1]}x{image.shape[0]}", report, _arrays=[image])
         from ..processing.video_processing_soccermaster import probe_video
 
         info = probe_video(path)
+        if min(info.width, info.height) < MIN_FRAME_SIDE:
+            raise ValueError(f"{source}: video frames of {info.width}x{info.height} are too small to analyse (at "
+                             f"least {MIN_FRAME_SIDE} pixels a side).")
         return cls(str(path), "video", info.fps, info.num_frames, info.width, info.height,
                    f"video {info.width}x{info.height} @ {info.fps:g} fps, {info.num_frames} frames", report)
 
@@ -103,9 +110,14 @@ class FrameSource:
             return
         for index in range(start, end):
             try:
-                yield index, load_image(self._files[index])
+                image = load_image(self._files[index])
             except (ImageLoadError, OSError) as error:
                 self.report.add("unreadable_image", f"{error} Skipped.")
+                continue
+            try:
+                yield index, _large_enough(image, self._files[index])
+            except ImageLoadError as error:
+                self.report.add("too_small_image", f"{error} Skipped.")
 
     def _video_frames(self, start: int, end: int) -> Iterator[tuple[int, np.ndarray]]:
         import av
@@ -156,4 +168,13 @@ class FrameSource:
             container.close()
 
 
-__all__ = ["FrameSource"]
+def _large_enough(image: np.ndarray, source) -> np.ndarray:
+    """`image`, or ``ImageLoadError`` when a side is under :data:`MIN_FRAME_SIDE` pixels (a 1x1 image reached the
+    overlay video writer and ended in a traceback)."""
+    if min(image.shape[:2]) < MIN_FRAME_SIDE:
+        raise ImageLoadError(f"{source}: image {image.shape[1]}x{image.shape[0]} is too small to analyse (at least "
+                             f"{MIN_FRAME_SIDE} pixels a side).")
+    return image
+
+
+__all__ = ["MIN_FRAME_SIDE", "FrameSource"]

@@ -89,7 +89,12 @@ def run(args: argparse.Namespace) -> int:
         elif Path(source).is_dir():
             written = convert_official_release(source, args.output, **release_kwargs)
         else:
-            overrides = json.loads(args.config_overrides) if args.config_overrides else None
+            try:
+                overrides = json.loads(args.config_overrides) if args.config_overrides else None
+            except (ValueError, RecursionError) as error:
+                raise ValueError(f"--config-overrides: not JSON ({error}).") from None
+            if overrides is not None and not isinstance(overrides, dict):
+                raise ValueError("--config-overrides: a JSON object of config fields, e.g. '{\"num_hidden_layers\": 2}'.")
             model = convert_official_backbone(source, args.output, num_attention_heads=args.num_attention_heads,
                                               config_overrides=overrides, dtype=dtype, overwrite=args.overwrite)
             written = {"backbone": Path(args.output)}

@@ -21,11 +21,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     import sys
+    from pathlib import Path
 
     from ..evaluation.commentary import EvalCommentaryArguments, evaluate_predictions_file
     from ..utils.io import atomic_write_json
 
     arguments = dataclass_from_args(EvalCommentaryArguments, args)
+    if arguments.output and Path(arguments.output).is_dir():
+        raise ValueError(f"{arguments.output}: is a folder; --output takes a .json file path.")
     scores = evaluate_predictions_file(arguments.predictions, meteor=None if arguments.meteor else False,
                                        reference_key=arguments.reference_key,
                                        prediction_key=arguments.prediction_key)

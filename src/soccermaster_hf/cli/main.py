@@ -81,12 +81,20 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
 
 def user_errors() -> tuple[type[BaseException], ...]:
     """The exception types reported as one line (user errors), not as tracebacks."""
-    errors: list[type[BaseException]] = [OSError, ValueError, EOFError]
+    # RecursionError / MemoryError / OverflowError: input nested too deeply (JSON), sizes too large to allocate,
+    # numbers too large for a float; reported, not a traceback (the readers that can name the file do so themselves)
+    errors: list[type[BaseException]] = [OSError, ValueError, EOFError, RecursionError, MemoryError, OverflowError]
     try:
         from safetensors import SafetensorError
 
         errors.append(SafetensorError)
     except ImportError:  # pragma: no cover - safetensors is a dependency
+        pass
+    try:  # a transformers config's validators (strict dataclasses) wrap our ValueErrors in this
+        from huggingface_hub.errors import StrictDataclassError
+
+        errors.append(StrictDataclassError)
+    except ImportError:  # pragma: no cover - older huggingface_hub
         pass
     cv2 = sys.modules.get("cv2")
     if cv2 is not None and isinstance(getattr(cv2, "error", None), type):

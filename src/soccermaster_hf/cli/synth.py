@@ -16,6 +16,8 @@ def _size(text: str) -> tuple[int, int]:
         raise argparse.ArgumentTypeError(f"size must look like 960x540, got {text!r}") from None
     if width < 64 or height < 64:
         raise argparse.ArgumentTypeError("size must be at least 64x64")
+    if width > 7680 or height > 7680:  # 8K; larger frames only exhaust memory (a 10^8-pixel side once asked for PiB)
+        raise argparse.ArgumentTypeError(f"size must be at most 7680 pixels a side, got {text!r}")
     return width, height
 
 

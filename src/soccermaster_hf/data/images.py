@@ -129,7 +129,18 @@ def _read_with_opencv(path: Path) -> np.ndarray | None:
     import cv2
 
     data = np.fromfile(path, dtype=np.uint8)
-    array = cv2.imdecode(data, cv2.IMREAD_UNCHANGED | cv2.IMREAD_ANYDEPTH | cv2.IMREAD_ANYCOLOR) if data.size else None
+    if not data.size:
+        return None
+    # OpenCV's decoders print [ WARN ] / [ERROR] lines of their own for a corrupt file; the caller reports it in one
+    logging = getattr(getattr(cv2, "utils", None), "logging", None)
+    previous = logging.getLogLevel() if logging is not None else None
+    if logging is not None:
+        logging.setLogLevel(logging.LOG_LEVEL_SILENT)
+    try:
+        array = cv2.imdecode(data, cv2.IMREAD_UNCHANGED | cv2.IMREAD_ANYDEPTH | cv2.IMREAD_ANYCOLOR)
+    finally:
+        if logging is not None:
+            logging.setLogLevel(previous)
     if array is None:
         return None
     if array.ndim == 3 and array.shape[-1] >= 3:

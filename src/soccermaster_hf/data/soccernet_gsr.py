@@ -13,7 +13,8 @@ default, as the authors do) and returns, per window, the frames and per-frame la
 Problems are reported by file and counted, never silently ignored: a missing or unreadable image blanks that frame
 (its labels are masked with ``frame_valid = False``); a malformed annotation entry is skipped; a clip whose
 ``Labels-GameState.json`` cannot be parsed, or that has no readable frame, is left out. ``report`` holds the counts and
-the first messages.
+the first messages. A clip shorter than ``clip_length`` gives one window that repeats its last frame; it is
+counted as ``shorter_than_clip_length``.
 """
 
 from __future__ import annotations
@@ -333,6 +334,10 @@ class SoccerNetGSRClips(torch.utils.data.Dataset):
                                  f"img1/ frames) found ({self.report.summary()}).")
         self.windows = [(c, start) for c, clip in enumerate(self.clips)
                         for start in range(0, max(1, len(clip.frame_files) - clip_length + 1), self.stride)]
+        for clip in self.clips:  # counted, not silent: such a window repeats the clip's last frame to its length
+            if len(clip.frame_files) < clip_length:
+                self.report.add("shorter_than_clip_length", f"{clip.folder}: {len(clip.frame_files)} frames, "
+                                f"clip_length {clip_length}: its window repeats the last frame.")
 
     def __len__(self) -> int:
         return len(self.windows)

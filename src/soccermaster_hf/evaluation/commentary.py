@@ -19,14 +19,11 @@ from __future__ import annotations
 
 import csv
 import json
-import logging
 import os
 import shutil
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-
-logger = logging.getLogger(__name__)
 
 MATCHTIME_REFERENCE_COLUMN = "anonymized"
 MATCHTIME_PREDICTION_COLUMN = "predicted_res_0"
@@ -100,7 +97,7 @@ def score_commentary(references: Sequence[str], predictions: Sequence[str], mete
     """Score `predictions` against `references` (one each) as MatchTime does (see the module docstring).
 
     `meteor`: `True` requires Java, `False` skips it, `None` (default) runs it when `java` is on the PATH and says
-    why not otherwise.
+    why not otherwise (in `meteor_note`, which the CLI prints; it is not logged as well, which printed it twice).
     """
     _require_pycocoevalcap()
     from pycocoevalcap.bleu.bleu_scorer import BleuScorer
@@ -128,8 +125,6 @@ def score_commentary(references: Sequence[str], predictions: Sequence[str], mete
         note = "METEOR skipped: no Java on the PATH (apt-get install default-jre-headless to score it)."
     else:
         meteor_value = meteor_score(gts, res)
-    if note:
-        logger.warning(note)
     return CommentaryScores(bleu_1=float(bleu[0]), bleu_2=float(bleu[1]), bleu_3=float(bleu[2]),
                             bleu_4=float(bleu[3]), rouge_l=float(rouge), cider=float(cider), meteor=meteor_value,
                             num_samples=len(references), meteor_note=note)
@@ -147,22 +142,13 @@ def read_predictions(path: str | os.PathLike, reference_key: str | None = None,
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no such predictions file.")
     if path.suffix.lower() == ".csv":
-        with open(path, newline="", encoding="utf-8") as handle:
-            reader = csv.DictReader(handle)
-            columns = reader.fieldnames or []
-            ref_key = reference_key or MATCHTIME_REFERENCE_COLUMN
-            pred_key = prediction_key or MATCHTIME_PREDICTION_COLUMN
-            missing = [key for key in (ref_key, pred_key) if key not in columns]
-            if missing:
-                raise ValueError(f"{path}: no column(s) {missing} (columns: {columns}); MatchTime's inference CSV "
-                                 f"has {MATCHTIME_REFERENCE_COLUMN!r} and {MATCHTIME_PREDICTION_COLUMN!r}.")
-            return [CommentaryRecord(row[ref_key] or "", row[pred_key] or "",
-                                     {k: v for k, v in row.items() if k not in (ref_key, pred_key)})
-                    for row in reader]
+        return _read_csv(path, reference_key or MATCHTIME_REFERENCE_COLUMN, prediction_key or MATCHTIME_PREDICTION_COLUMN)
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except ValueError as error:
         raise ValueError(f"{path}: neither a .csv nor valid JSON ({error}).") from None
+    except RecursionError:
+        raise ValueError(f"{path}: JSON nested too deeply.") from None
     if isinstance(data, dict):
         data = data.get("predictions")
     if not isinstance(data, list):
@@ -176,8 +162,42 @@ def read_predictions(path: str | os.PathLike, reference_key: str | None = None,
         if ref_key not in item or pred_key not in item:
             raise ValueError(f"{path}: record #{number} needs 'reference' and 'prediction' (or {reference_key!r} / "
                              f"{prediction_key!r}); it has {sorted(item)}.")
-        records.append(CommentaryRecord(str(item[ref_key]), str(item[pred_key] or ""),
+        reference, prediction = item[ref_key], item[pred_key]
+        # text only: a null / number / list was scored as its Python spelling ("None", "3.5") before
+        if not isinstance(reference, str) or not reference.strip():
+            raise ValueError(f"{path}: record #{number}: {ref_key!r} must be non-empty text, got {reference!r}.")
+        if prediction is not None and not isinstance(prediction, str):
+            raise ValueError(f"{path}: record #{number}: {pred_key!r} must be text (or null: an empty prediction), "
+                             f"got {prediction!r}.")
+        records.append(CommentaryRecord(reference, prediction or "",
                                         {k: v for k, v in item.items() if k not in (ref_key, pred_key)}))
+    return records
+
+
+def _read_csv(path: Path, ref_key: str, pred_key: str) -> list[CommentaryRecord]:
+    """The records of a MatchTime inference CSV; a row with more or fewer cells than the header, or without a
+    reference, is an error naming its line (it was scored as an empty prediction, or silently shifted)."""
+    records = []
+    try:
+        with open(path, newline="", encoding="utf-8") as handle:
+            reader = csv.DictReader(handle)
+            columns = reader.fieldnames or []
+            missing = [key for key in (ref_key, pred_key) if key not in columns]
+            if missing:
+                raise ValueError(f"{path}: no column(s) {missing} (columns: {columns}); MatchTime's inference CSV "
+                                 f"has {MATCHTIME_REFERENCE_COLUMN!r} and {MATCHTIME_PREDICTION_COLUMN!r}.")
+            for row in reader:
+                if None in row or any(value is None for value in row.values()):
+                    raise ValueError(f"{path}: line {reader.line_num} has {'more' if None in row else 'fewer'} "
+                                     f"cells than the header's {len(columns)}.")
+                if not row[ref_key].strip():
+                    raise ValueError(f"{path}: line {reader.line_num} has an empty {ref_key!r}.")
+                records.append(CommentaryRecord(row[ref_key], row[pred_key],
+                                                {k: v for k, v in row.items() if k not in (ref_key, pred_key)}))
+    except UnicodeDecodeError as error:
+        raise ValueError(f"{path}: not UTF-8 text ({error.reason} at byte {error.start}).") from None
+    except csv.Error as error:
+        raise ValueError(f"{path}: not a readable CSV ({error}).") from None
     return records
 
 

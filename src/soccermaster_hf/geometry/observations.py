@@ -45,10 +45,14 @@ def load_soccernet_annotation(path: str | Path) -> dict[str, Any]:
         text = path.read_text(encoding="utf-8")
     except OSError as error:
         raise AnnotationError(f"{path}: cannot read ({error.strerror or error})") from None
+    except UnicodeDecodeError as error:
+        raise AnnotationError(f"{path}: not UTF-8 text ({error.reason} at byte {error.start})") from None
     try:
         obj = json.loads(text)
     except json.JSONDecodeError as error:
         raise AnnotationError(f"{path}: not valid JSON ({error})") from None
+    except RecursionError:
+        raise AnnotationError(f"{path}: JSON nested too deeply") from None
     if not isinstance(obj, dict):
         raise AnnotationError(f"{path}: expected a JSON object of class name -> points, got {type(obj).__name__}")
     return obj
@@ -130,8 +134,9 @@ class PitchObservations:
                     )
                 try:
                     x, y = float(point["x"]), float(point["y"])
-                except (TypeError, ValueError):
-                    raise AnnotationError(f"{source}: class {raw_name!r} has a non-numeric point {point!r}") from None
+                except (TypeError, ValueError, OverflowError):
+                    raise AnnotationError(f"{source}: class {raw_name!r} has a point that is not a (float-sized) "
+                                          f"number: {repr(point)[:120]}") from None
                 if not (math.isfinite(x) and math.isfinite(y)):
                     skipped["non_finite_point"] += 1
                     continue

@@ -122,14 +122,18 @@ class LeagueStyle:
 
     @classmethod
     def from_json(cls, path: str | Path) -> LeagueStyle:
-        try:
+        try:  # ValueError: also a number of more than 4,300 digits
             data = json.loads(Path(path).read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        except (OSError, ValueError) as error:
             raise ValueError(f"{path}: cannot read the league style ({error})") from None
+        except RecursionError:
+            raise ValueError(f"{path}: cannot read the league style (JSON nested too deeply)") from None
         try:
             return cls.from_dict(data)
         except ValueError as error:
             raise ValueError(f"{path}: {error}") from None
+        except RecursionError:  # a field nested hundreds of levels deep
+            raise ValueError(f"{path}: a field is nested too deeply to be a league style value") from None
 
 
 def _freeze(value):

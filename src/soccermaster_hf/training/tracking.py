@@ -91,6 +91,31 @@ class TrackingTrainingArguments:
                 raise ValueError(f"tracking_config: not JSON ({error}).") from None
             if not isinstance(overrides, dict):
                 raise ValueError("tracking_config: a JSON object of tracking_config fields, e.g. '{\"num_layers\": 3}'.")
+            _check_tracking_overrides(overrides)
+
+
+def _check_tracking_overrides(overrides: dict) -> None:
+    """Unknown fields and values the config refuses are one-line errors here, before any model is loaded (a config
+    would keep an unknown key silently)."""
+    import dataclasses
+
+    from huggingface_hub.errors import StrictDataclassError
+    from transformers import PreTrainedConfig
+
+    from ..modeling import SoccerMasterTrackingConfig
+    from ..utils.errors import one_line
+
+    own = {field.name for field in dataclasses.fields(SoccerMasterTrackingConfig)}
+    own -= {field.name for field in dataclasses.fields(PreTrainedConfig)}
+    unknown = sorted(set(overrides) - own)
+    if unknown:
+        raise ValueError(f"tracking_config: unknown field(s) {', '.join(map(repr, unknown))}; the fields are "
+                         f"{', '.join(sorted(own))}.")
+    try:
+        SoccerMasterTrackingConfig(**overrides)
+    except (StrictDataclassError, TypeError, ValueError) as error:
+        # a validator's own error, not the dataclass's wrapper around it
+        raise ValueError(f"tracking_config: {one_line(error.__cause__ or error, limit=300)}") from None
 
 
 def _is_clip(folder: Path) -> bool:
