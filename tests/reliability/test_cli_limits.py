@@ -200,3 +200,17 @@ def test_encode_save_into_a_folder_names_it(tmp_path, capsys):
     assert_clear_error(code, err, folder, "is a folder")
     assert list(folder.iterdir()) == []
     assert not any(Path(tmp_path).glob(".features*"))
+
+
+@pytest.mark.parametrize("kind", ["empty-folder", "missing-folder"])
+def test_train_commentary_text_model_that_is_not_one_names_it(kind, gsr_clips, tmp_path, capsys):
+    """transformers' own messages ("Couldn't instantiate the backend tokenizer", "Repo id must be in the form") did
+    not say which option or folder was at fault."""
+    text_model = tmp_path / "language-model"
+    if kind == "empty-folder":
+        text_model.mkdir()
+    code, _, err = run_cli(capsys, "train-commentary", gsr_clips, "--text-model", text_model, "--output",
+                           tmp_path / "run")
+    assert_clear_error(code, err, text_model)
+    run = tmp_path / "run"  # at most the package's own marker: no checkpoint, nothing half-written
+    assert not run.exists() or [p.name for p in run.iterdir()] == [".soccermaster.json"]

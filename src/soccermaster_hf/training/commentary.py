@@ -305,9 +305,11 @@ def build_commentary_model(args: CommentaryTrainingArguments):
 
     from ..modeling import SoccerMasterConfig, SoccerMasterForConditionalGeneration
     from ..processing.processing_soccermaster_commentary import SoccerMasterCommentaryProcessor
+    from ..utils.errors import load_pretrained
 
-    tokenizer = AutoTokenizer.from_pretrained(args.text_model)
-    language_model = AutoModelForCausalLM.from_pretrained(args.text_model)
+    # a folder that is not a language model (or a bad Hub id) is one line naming --text-model's folder
+    tokenizer = load_pretrained(AutoTokenizer, args.text_model)
+    language_model = load_pretrained(AutoModelForCausalLM, args.text_model)
     vision = _load_vision(args.vision_model, args.preset, args.semantic_frames)
     heads = max(1, args.qformer_hidden_size // 64)
     config = SoccerMasterConfig(
