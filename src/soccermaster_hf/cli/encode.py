@@ -140,9 +140,6 @@ def run(args: argparse.Namespace) -> int:
     if args.save:
         from safetensors.torch import save_file
 
-        if Path(args.save).is_dir():
-            raise ValueError(f"{args.save}: is a folder; --save takes a .safetensors file path.")
-
         from ..utils.io import atomic_path
 
         tensors = {"spatial_hidden_state": outputs.spatial_hidden_state.contiguous()}

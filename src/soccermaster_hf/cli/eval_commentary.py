@@ -27,7 +27,7 @@ def run(args: argparse.Namespace) -> int:
     from ..utils.io import atomic_write_json
 
     arguments = dataclass_from_args(EvalCommentaryArguments, args)
-    if arguments.output and Path(arguments.output).is_dir():
+    if arguments.output and Path(arguments.output).is_dir():  # before scoring: its METEOR note would come first
         raise ValueError(f"{arguments.output}: is a folder; --output takes a .json file path.")
     scores = evaluate_predictions_file(arguments.predictions, meteor=None if arguments.meteor else False,
                                        reference_key=arguments.reference_key,

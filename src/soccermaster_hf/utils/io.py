@@ -87,6 +87,8 @@ def atomic_path(path: str | os.PathLike, durable: bool = True) -> Iterator[Path]
     ``durable=False`` skips the fsyncs (still atomic: a reader sees the old file or the new one, never a part), for
     many small files that a resumed job rewrites anyway, e.g. the per-frame cameras of an uncommitted segment."""
     path = Path(path)
+    if path.is_dir():  # else the move fails naming the temporary file, not the path the user gave
+        raise IsADirectoryError(f"{path}: is a folder; expected a file path.")
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = _temporary_name(path)
     try:
