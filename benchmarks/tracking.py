@@ -1,7 +1,7 @@
 """Trackers on the same detections of held-out SoccerSynth clips, scored by the official evaluators.
 
     python benchmarks/tracking.py [--model DETECTION_MODEL] [--motip-model TRACKING_MODEL] [--clips 2 --frames 50]
-                                  [--no-link] [--linking LABEL=JSON ...] [--seed 99]
+                                  [--no-link] [--linking LABEL=JSON ...] [--seed 99] [--reid-model none]
 
 Held-out data: SoccerSynth clips of seed 99 from the match time 2000-2800 s (never used for training: the default
 checkpoint and `soccermaster train-tracking` draw from other seeds and 0-1800 s), 960x540, split "test".
@@ -10,6 +10,8 @@ SoccerNetGS), tracker ms/frame (association only, the model is shared), tracks p
 accuracy of the per-box heads ("before") and after the tracklet vote and team clustering ("after"). Each tracker is
 also scored after offline tracklet linking at its defaults (rows "+ linking"; `--no-link` to leave them out) and at
 the `--linking` settings given (``LABEL='{"max_gap_seconds": 2}'``: `LinkingConfig` fields, rows "+ LABEL").
+The linking uses the shipped re-identification network (`--reid-model`: another folder, or `none`); the row
+"+ no re-id" links the same tracklets without it.
 `--seed` / `--time-range` generate another clip set (e.g. a validation set to tune the linking on, never the held-out
 one).
 See :mod:`soccermaster_hf.evaluation.tracking_benchmark`.
@@ -49,13 +51,22 @@ def main() -> None:
                         help="also score every tracker after offline tracklet linking")
     parser.add_argument("--linking", nargs="+", default=[], metavar="LABEL=JSON",
                         help="more linking settings to score (LinkingConfig fields as a JSON object)")
+    parser.add_argument("--reid-model", default="default",
+                        help="re-identification network for the linking ('default': the shipped one; 'none': off)")
     parser.add_argument("--json", default=None, help="also write the numbers to this file")
     args = parser.parse_args()
 
     from soccermaster_hf.analysis.pipeline import load_analysis_model, score_threshold
     from soccermaster_hf.processing import SoccerMasterImageProcessor
 
+    reid = None
+    if args.reid_model.lower() != "none":
+        from soccermaster_hf.tracking.reid import ReIdEmbedder, load_reid_model
+
+        reid = ReIdEmbedder(load_reid_model(args.reid_model))
     linking = {"linking": LinkingConfig()} if args.link else {}
+    if args.link and reid is not None:
+        linking["no re-id"] = LinkingConfig(appearance_weight=0.0, max_appearance_distance=2.0)
     for item in args.linking:
         label, _, text = item.partition("=")
         try:
@@ -79,7 +90,7 @@ def main() -> None:
         trackers["MOTIP (ID decoder, Hungarian)"] = {"tracker": "motip", "assignment": "hungarian"}
     threshold = score_threshold(model.config, args.threshold)
     report = benchmark_trackers(data, model, processor, trackers, motip_model=motip, threshold=threshold,
-                                linking=linking)
+                                linking=linking, reid=reid)
     print(f"detections: {description}, score >= {threshold:g}; data: {data} ({args.clips} clips x {args.frames} "
           "frames)")
     metrics = list(next(iter(report.values())))

@@ -90,20 +90,24 @@ def register_auto_classes() -> None:
         SoccerMasterForObjectDetection,
         SoccerMasterForPitchRegistration,
         SoccerMasterForPreTraining,
+        SoccerMasterForReIdentification,
         SoccerMasterForVideoClassification,
         SoccerMasterModel,
         SoccerMasterPitchConfig,
+        SoccerMasterReIdConfig,
         SoccerMasterTrackingConfig,
         SoccerMasterVisionConfig,
         SoccerMasterVisionModel,
     )
 
     for config_class in (SoccerMasterVisionConfig, SoccerMasterConfig, SoccerMasterDetectionConfig,
-                         SoccerMasterPitchConfig, SoccerMasterEventConfig, SoccerMasterTrackingConfig):
+                         SoccerMasterPitchConfig, SoccerMasterEventConfig, SoccerMasterTrackingConfig,
+                         SoccerMasterReIdConfig):
         AutoConfig.register(config_class.model_type, config_class, exist_ok=True)
         config_class.register_for_auto_class()
     AutoModel.register(SoccerMasterVisionConfig, SoccerMasterVisionModel, exist_ok=True)
     AutoModel.register(SoccerMasterConfig, SoccerMasterModel, exist_ok=True)
+    AutoModel.register(SoccerMasterReIdConfig, SoccerMasterForReIdentification, exist_ok=True)
     AutoModelForObjectDetection.register(SoccerMasterConfig, SoccerMasterForObjectDetection, exist_ok=True)
     AutoModelForVideoClassification.register(SoccerMasterConfig, SoccerMasterForVideoClassification, exist_ok=True)
     AutoModelForPreTraining.register(SoccerMasterConfig, SoccerMasterForPreTraining, exist_ok=True)
@@ -111,6 +115,7 @@ def register_auto_classes() -> None:
     AutoModelForImageTextToText.register(SoccerMasterConfig, SoccerMasterForConditionalGeneration, exist_ok=True)
     SoccerMasterVisionModel.register_for_auto_class("AutoModel")
     SoccerMasterModel.register_for_auto_class("AutoModel")
+    SoccerMasterForReIdentification.register_for_auto_class("AutoModel")
     SoccerMasterForObjectDetection.register_for_auto_class("AutoModelForObjectDetection")
     SoccerMasterForVideoClassification.register_for_auto_class("AutoModelForVideoClassification")
     SoccerMasterForPreTraining.register_for_auto_class("AutoModelForPreTraining")

@@ -292,3 +292,34 @@ def test_the_checkpoint_chooses_the_detection_threshold(frames_dir, tmp_path, ca
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("error: ") and "score_threshold" in err[0]
     assert not (tmp_path / "d").exists()
+
+
+def test_reid_embeddings_reach_the_linking_from_the_rows(frames_dir, tmp_path, monkeypatch):
+    """With the shipped re-identification network (the default) every athlete tracklet that linking sees carries an
+    appearance read back from the rows on disk (so a resumed run links as an uninterrupted one); --reid-model none
+    and --no-link-tracklets run without it."""
+    import soccermaster_hf.analysis.pipeline as pipeline
+
+    seen = []
+    link = pipeline.link_summaries
+
+    def spy(summaries, fps, config=None, image_width=None):
+        seen.append(summaries)
+        return link(summaries, fps, config, image_width=image_width)
+
+    monkeypatch.setattr(pipeline, "link_summaries", spy)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        default = analyze(str(frames_dir), None, tmp_path / "default", threshold=0.0, progress=False,
+                          tracker="hungarian")
+        off = analyze(str(frames_dir), None, tmp_path / "off", threshold=0.0, progress=False, tracker="hungarian",
+                      reid_model="none")
+        unlinked = analyze(str(frames_dir), None, tmp_path / "unlinked", threshold=0.0, progress=False,
+                           tracker="hungarian", link_tracklets=False)
+    assert default["reid_model"] == "default" and off["reid_model"] is None and unlinked["reid_model"] is None
+    athletes = [s for s in seen[0].values() if s.role != "ball"]
+    assert athletes and all(s.appearance is not None and s.appearance_count == s.count for s in athletes)
+    assert all(s.appearance is None for s in seen[1].values())
+    rows = [json.loads(line) for path in sorted((tmp_path / "default" / ".analysis").glob("*.rows.jsonl"))
+            for line in path.read_text().splitlines()]
+    assert any(d["appearance"] for row in rows for d in row["detections"])

@@ -214,3 +214,66 @@ def test_train_commentary_text_model_that_is_not_one_names_it(kind, gsr_clips, t
     assert_clear_error(code, err, text_model)
     run = tmp_path / "run"  # at most the package's own marker: no checkpoint, nothing half-written
     assert not run.exists() or [p.name for p in run.iterdir()] == [".soccermaster.json"]
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# train-reid and analyze --reid-model (re-identification, 2026-12-08)
+
+REID_BAD_ARGS = [("--max-steps", "0"), ("--learning-rate", "0"), ("--identities-per-batch", "1"),
+                 ("--crops-per-identity", "1"), ("--frame-stride", "0"), ("--box-jitter", "0.9"),
+                 ("--min-box-height", "0"), ("--copies", "0")]
+
+
+@pytest.mark.parametrize(("option", "value"), REID_BAD_ARGS)
+def test_train_reid_rejects_bad_numbers(option, value, tmp_path, capsys):
+    code, _, err = run_cli(capsys, "train-reid", tmp_path, "--output", tmp_path / "run", option, value)
+    assert_usage_error(code, err, option)
+    assert not (tmp_path / "run").exists()
+
+
+@pytest.mark.parametrize("kind", ["missing", "a-file", "no-clips", "bad-config", "unknown-field", "corrupt-frames"])
+def test_train_reid_bad_input_is_one_line(kind, gsr_clips, tmp_path, capsys):
+    import shutil
+
+    data, extra, expected = tmp_path / "data", [], []
+    if kind == "missing":
+        expected = [data, "no such folder"]
+    elif kind == "a-file":
+        data.write_text("x")
+        expected = [data, "not a file"]
+    elif kind == "no-clips":
+        data.mkdir()
+        expected = [data, "no SoccerNet-GSR clip"]
+    else:
+        shutil.copytree(gsr_clips / "SNGS-001", data / "SNGS-001")
+        if kind == "bad-config":
+            extra, expected = ["--reid-config", '{"crop_height": 1}'], ["reid_config", "crop_height"]
+        elif kind == "unknown-field":
+            extra, expected = ["--reid-config", '{"colour": 1}'], ["reid_config", "colour"]
+        else:
+            for frame in (data / "SNGS-001" / "img1").iterdir():
+                frame.write_bytes(b"not a jpeg")
+            expected = [data, "no usable clip"]
+    code, out, err = run_cli(capsys, "train-reid", data, "--output", tmp_path / "run", "--max-steps", "1",
+                             "--no-progress", "--min-box-height", "2", *extra)
+    assert_clear_error(code, err, *expected)
+    if kind == "corrupt-frames":
+        assert "unreadable image" in out or "skipped" in out
+    assert not (tmp_path / "run" / "final").exists()
+
+
+@pytest.mark.parametrize("kind", ["missing", "empty-folder", "a-detector"])
+def test_analyze_reid_model_that_is_not_one(kind, tmp_path, capsys):
+    import torch
+
+    folder = tmp_path / "reid"
+    if kind == "empty-folder":
+        folder.mkdir()
+    elif kind == "a-detector":
+        from soccermaster_hf import SoccerMasterConfig, SoccerMasterForObjectDetection
+
+        torch.manual_seed(0)
+        SoccerMasterForObjectDetection(SoccerMasterConfig.from_preset("tiny")).save_pretrained(folder)
+    code, _, err = run_cli(capsys, "analyze", "--demo", "--max-frames", "2", "--out", tmp_path / "out",
+                           "--reid-model", folder)
+    assert_clear_error(code, err, folder)

@@ -112,6 +112,7 @@ def analyze(
     prompts: list[str] | None = None,
     min_tracklet_seconds: float = LinkingConfig.min_tracklet_seconds,
     kit_split_boxes: int = LinkingConfig.kit_split_boxes,
+    reid_model: str | None = "default",
 ) -> dict:
     """Run the pipeline (see the module docstring); returns the summary dictionary (also written to disk).
 
@@ -136,6 +137,9 @@ def analyze(
     frame are dropped first (:class:`~soccermaster_hf.tracking.linking.LinkingConfig`; 0 keeps them).
     `kit_split_boxes`: with linking, a player tracklet is cut first where most of its next this many boxes wear the
     other team's kit (:func:`~soccermaster_hf.tracking.linking.kit_cuts`; 0: never).
+    `reid_model`: with linking, the re-identification network whose embeddings of each athlete's pixels join the
+    linking cost (:mod:`~soccermaster_hf.tracking.reid`): ``"default"`` (the one shipped with the package), a
+    `SoccerMasterForReIdentification` folder or Hub id, or ``None`` / ``"none"`` (off).
     `prompts`: zero-shot texts scored on every spotting window by the model's video-text alignment (a model with a
     text tower and its tokenizer, as `soccermaster train --text-encoder` saves it; such a model scores the event
     keywords by default); spotted like the event head's classes, in `events.json` under `zero_shot`.
@@ -173,6 +177,15 @@ def analyze(
     model.eval()
     threshold = score_threshold(model.config, threshold)
     motip = load_tracking_model_for(model, tracking_model) if tracker == "motip" else None
+    reid_model = None if reid_model is None or str(reid_model).lower() == "none" or not link_tracklets else reid_model
+    reid = None
+    if reid_model is not None:
+        from ..tracking.reid import ReIdEmbedder, load_reid_model
+
+        try:
+            reid = ReIdEmbedder(load_reid_model(reid_model))
+        except FileNotFoundError as error:
+            raise AnalysisError(str(error)) from None
     scorer = _prompt_scorer(model, model_name, prompts)
     commentator = None
     if commentary_model is not None:
@@ -186,7 +199,7 @@ def analyze(
                 "commentary_model": commentary_model, "calibrate_every": calibrate_every,
                 "shot_window": shot_window, "link_tracklets": link_tracklets,
                 "min_tracklet_seconds": min_tracklet_seconds, "kit_split_boxes": kit_split_boxes,
-                "prompts": None if scorer is None else scorer.prompts}
+                "reid_model": reid_model, "prompts": None if scorer is None else scorer.prompts}
     store = SegmentStore(output_dir)
     previous = _read_run(output_dir)
     if resume and previous is not None and previous.get("settings") != settings:
@@ -212,6 +225,7 @@ def analyze(
     run = _Run(model, SoccerMasterImageProcessor.from_model_config(model.config), frame_source, store, output_dir,
                first, last, threshold, batch_size, backbone_dtype, tracker, motip, segment_seconds, spotting_stride,
                commentator is not None, progress, calibrate_every, shot_window, scorer)
+    run.reid, run.reid_name = reid, None if reid_model is None else str(reid_model)
     run.process()
     summary = run.finish(source if not demo else None, split, half, description=frame_source.description,
                          model_description=model_description, tracker=tracker, commentator=commentator,
@@ -266,6 +280,8 @@ class _Run:
         self.model, self.processor, self.source, self.store, self.output_dir = model, processor, source, store, output_dir
         self.first, self.last, self.threshold, self.batch_size, self.dtype = first, last, threshold, batch_size, dtype
         self.tracker_name, self.motip, self.progress = tracker, motip, progress
+        self.reid = None  # a ReIdEmbedder: re-identification embeddings of the athletes, for linking
+        self.reid_name: str | None = None
         self.calibrate_every = calibrate_every
         self.shot_window = shot_window
         self.fps = source.fps
@@ -531,7 +547,7 @@ class _Run:
             "start_seconds": round(self.first / self.fps, 3), "end_seconds": round(self.last / self.fps, 3),
             "athletes_per_frame": athletes / max(frames, 1), "tracks": len(tracks), "tracklets": len(self.summaries),
             "kit_cuts": len(segments), "detection_threshold": self.threshold,
-            "tracks_linked": bool(link), "tracker": tracker,
+            "tracks_linked": bool(link), "tracker": tracker, "reid_model": self.reid_name,
             "game_state_file": f"{clip_name}.json", "tracking_file": f"{mot_name}.txt",
             "frames_calibrated": calibrated, "shots": shots, "events": events, "top_events": top,
             "spotting_windows": len(windows), "commentary": commentary,
@@ -549,11 +565,12 @@ class _Run:
 
 
 def observe_frames(frames: list[np.ndarray], model, processor, threshold: float, batch_size: int,
-                   backbone_dtype: torch.dtype, stats: dict | None = None, progress: bool = False):
+                   backbone_dtype: torch.dtype, stats: dict | None = None, progress: bool = False, reid=None):
     """Per frame ``(index, detections, camera, failure)`` of frames in memory: the post-processed detections
     (untracked: ``track_id`` 0) with decoder embeddings, torso colours and pitch positions, and the calibrated camera
     (``None`` with the calibration's failure reason). One spatial-layers pass per chunk of `batch_size` frames;
-    `stats` collects ``model_seconds``. (The tracking benchmark's path; ``analyze`` streams instead.)"""
+    `stats` collects ``model_seconds``; `reid`: a :class:`~soccermaster_hf.tracking.reid.ReIdEmbedder` for the
+    athletes' re-identification embeddings. (The tracking benchmark's path; ``analyze`` streams instead.)"""
     from tqdm.auto import tqdm
 
     stats = {"model_seconds": 0.0} if stats is None else stats
@@ -585,7 +602,7 @@ def observe_frames(frames: list[np.ndarray], model, processor, threshold: float,
             previous_camera = camera
             if camera is not None:
                 preferred_subset = result.subset
-            found = athletes_of(detection, embeddings, frame, camera)
+            found = athletes_of(detection, embeddings, frame, camera, reid=reid)
             yield index, found, camera, result.failure
 
 

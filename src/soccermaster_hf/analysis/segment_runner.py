@@ -29,18 +29,25 @@ from .writers import bbox_pitches
 TEAM_REFRESH_FRAMES = 50  # the overlay's teams are re-clustered every this many frames
 
 
-def athletes_of(detection: dict, embeddings: np.ndarray, frame: np.ndarray, camera: Camera | None = None
-                ) -> list[TrackedDetection]:
+def athletes_of(detection: dict, embeddings: np.ndarray, frame: np.ndarray, camera: Camera | None = None,
+                reid=None) -> list[TrackedDetection]:
     """A frame's post-processed detections as untracked :class:`TrackedDetection` s (``track_id`` 0) with their
-    decoder embeddings, torso colours and, given a camera, pitch positions."""
+    decoder embeddings, torso colours and, given a camera, pitch positions; with `reid` (a
+    :class:`~soccermaster_hf.tracking.reid.ReIdEmbedder`), the re-identification embeddings of the boxes that are
+    not balls."""
     boxes = detection["boxes"].numpy().reshape(-1, 4)
     pitch = bbox_pitches(camera, boxes)
+    appearance: list = [None] * len(boxes)
+    if reid is not None and len(boxes):
+        athletes = [i for i, role in enumerate(detection["roles"]) if role != "ball"]
+        for i, vector in zip(athletes, reid(frame, boxes[athletes])):
+            appearance[i] = vector
     return [TrackedDetection(
         track_id=0, box=boxes[i], score=float(detection["scores"][i]), role=detection["roles"][i],
         role_score=float(detection["role_scores"][i]), team=detection["teams"][i],
         team_score=float(detection["team_scores"][i]), jersey=detection["jerseys"][i],
         jersey_score=float(detection["jersey_scores"][i]), embedding=embeddings[i],
-        colour=torso_colour(frame, boxes[i]), bbox_pitch=pitch[i]) for i in range(len(boxes))]
+        colour=torso_colour(frame, boxes[i]), appearance=appearance[i], bbox_pitch=pitch[i]) for i in range(len(boxes))]
 
 
 class Renderer:
@@ -212,7 +219,7 @@ class SegmentState:
         self.tick("shots", clock)
         clock = time.perf_counter()
         embeddings = result.embeddings.numpy()
-        found = athletes_of(detection, embeddings, frame)
+        found = athletes_of(detection, embeddings, frame, reid=run.reid)
         hidden = run.model.config.detection_config.hidden_size
         local = self.tracker.update(frame_index, boxes, embeddings if len(found) else np.zeros((0, hidden)),
                                     np.array([d.score for d in found]))

@@ -40,6 +40,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
                          "Train commentary generation (Q-Former prefix + frozen / LoRA causal LM) on captioned clips."),
     "train-tracking": ("soccermaster_hf.cli.train_tracking",
                        "Train the MOTIP ID decoder (SoccerMasterForMultiObjectTracking) on tracked clips (resumable)."),
+    "train-reid": ("soccermaster_hf.cli.train_reid",
+                   "Train the athlete re-identification network that tracklet linking uses (resumable)."),
     "train-events": ("soccermaster_hf.cli.train_events",
                      "Train the event head on a frozen backbone from cached 1-fps clip features (resumable)."),
     "dataset": ("soccermaster_hf.cli.dataset", "Build Hub-ready 🤗 datasets (sharded Parquet + card) from SoccerFactory sources."),

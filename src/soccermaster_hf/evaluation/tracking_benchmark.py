@@ -30,9 +30,10 @@ __all__ = ["benchmark_trackers", "observe_clip"]
 
 
 def observe_clip(folder: Path, model, processor, threshold: float | None = None, batch_size: int = 4,
-                 max_frames: int | None = None) -> tuple[list[TrackedFrame], tuple[int, int]]:
+                 max_frames: int | None = None, reid=None) -> tuple[list[TrackedFrame], tuple[int, int]]:
     """The untracked detections (scoring >= `threshold`, default: the checkpoint's own) of a clip folder's frames,
-    and the frame size ``(width, height)``."""
+    and the frame size ``(width, height)``; with `reid` (a :class:`~soccermaster_hf.tracking.reid.ReIdEmbedder`),
+    the athletes' re-identification embeddings."""
     import torch
 
     from ..analysis.pipeline import observe_frames, score_threshold
@@ -41,7 +42,7 @@ def observe_clip(folder: Path, model, processor, threshold: float | None = None,
     frames, _, _ = load_frames(str(folder / "img1"), max_frames or 10**9)
     observed = [TrackedFrame(index, found, calibrated=camera is not None) for index, found, camera, _ in
                 observe_frames(frames, model, processor, score_threshold(model.config, threshold), batch_size,
-                               torch.float32)]
+                               torch.float32, reid=reid)]
     return observed, (int(frames[0].shape[1]), int(frames[0].shape[0]))
 
 
@@ -64,11 +65,15 @@ def _run_tracker(name: str, observed: list[TrackedFrame], model=None, **settings
 
 def benchmark_trackers(data: Path, model, processor, trackers: dict[str, dict], motip_model=None,
                        threshold: float | None = None, max_frames: int | None = None,
-                       linking: dict[str, LinkingConfig] | None = None, fps: float = 25.0) -> dict[str, dict]:
+                       linking: dict[str, LinkingConfig] | None = None, fps: float = 25.0, reid=None
+                       ) -> dict[str, dict]:
     """Scores per tracker name on every clip folder under `data` (settings: keyword arguments of each tracker); with
-    `linking` (``{label: settings}``), also per ``"<name> + <label>"``: the tracker's output linked offline."""
+    `linking` (``{label: settings}``), also per ``"<name> + <label>"``: the tracker's output linked offline (with
+    `reid`, a :class:`~soccermaster_hf.tracking.reid.ReIdEmbedder`, on the athletes' re-identification embeddings
+    too)."""
     clips = sorted(p for p in Path(data).iterdir() if (p / "Labels-GameState.json").is_file())
-    observed = {clip.name: observe_clip(clip, model, processor, threshold, max_frames=max_frames) for clip in clips}
+    observed = {clip.name: observe_clip(clip, model, processor, threshold, max_frames=max_frames, reid=reid)
+                for clip in clips}
     truth = {clip.name: ground_truth_frames(clip) for clip in clips}
     num_frames = len(next(iter(observed.values()))[0])
     report = {}

@@ -13,6 +13,7 @@ from .configuration_soccermaster import (
     SoccerMasterTrackingConfig,
     SoccerMasterVisionConfig,
 )
+from .configuration_soccermaster_reid import SoccerMasterReIdConfig
 from .modeling_soccermaster import SoccerMasterPreTrainedModel, SoccerMasterVisionModel, SoccerMasterVisionModelOutput
 from .modeling_soccermaster_commentary import (
     AllowedTokensLogitsProcessor,
@@ -32,6 +33,11 @@ from .modeling_soccermaster_multitask import (
     SoccerMasterGameStateOutput,
 )
 from .modeling_soccermaster_pitch import SoccerMasterForPitchRegistration, SoccerMasterPitchRegistrationOutput
+from .modeling_soccermaster_reid import (
+    SoccerMasterForReIdentification,
+    SoccerMasterReIdOutput,
+    supervised_contrastive_loss,
+)
 from .modeling_soccermaster_tracking import (
     SoccerMasterForMultiObjectTracking,
     SoccerMasterIDDecoder,
@@ -68,6 +74,7 @@ __all__ = [
     "SoccerMasterForPitchRegistration",
     "SoccerMasterForPreTraining",
     "SoccerMasterForPreTrainingOutput",
+    "SoccerMasterForReIdentification",
     "SoccerMasterForVideoClassification",
     "SoccerMasterModel",
     "SoccerMasterObjectDetectionOutput",
@@ -75,10 +82,13 @@ __all__ = [
     "SoccerMasterPitchConfig",
     "SoccerMasterPitchRegistrationOutput",
     "SoccerMasterPreTrainedModel",
+    "SoccerMasterReIdConfig",
+    "SoccerMasterReIdOutput",
     "SoccerMasterTrackingConfig",
     "SoccerMasterVideoClassifierOutput",
     "SoccerMasterVisionConfig",
     "SoccerMasterVisionModel",
     "SoccerMasterVisionModelOutput",
     "retrieval_accuracy",
+    "supervised_contrastive_loss",
 ]

@@ -1,6 +1,7 @@
 """Processors that also ship as Hugging Face Hub remote code (flat folder, sibling-relative imports only)."""
 
 from .image_processing_soccermaster import SoccerMasterImageProcessor, compute_resize_transform
+from .image_processing_soccermaster_reid import SoccerMasterReIdProcessor
 from .processing_soccermaster import SoccerMasterProcessor
 from .video_processing_soccermaster import (
     SoccerMasterVideoProcessor,
@@ -31,6 +32,7 @@ def register_processors() -> None:
 __all__ = [
     "SoccerMasterImageProcessor",
     "SoccerMasterProcessor",
+    "SoccerMasterReIdProcessor",
     "SoccerMasterVideoProcessor",
     "VideoDecodingError",
     "compute_resize_transform",

@@ -76,7 +76,8 @@ def _best(totals: dict):
 class TrackSummary:
     """What the per-tracklet votes need of a tracklet, accumulated one detection at a time (constant memory per
     track, so a whole match's game state is voted without keeping its detections): role and jersey vote totals, the
-    sums behind the mean torso colour, mean decoder embedding (unit-normalised) and mean pitch / image ``x``; and what
+    sums behind the mean torso colour, mean decoder embedding and mean re-identification embedding (each unit-
+    normalised first) and mean pitch / image ``x``; and what
     linking tracklets across gaps needs (:mod:`.linking`): the first and last frame and box, and the pitch points of
     the first and last :data:`END_POINTS` calibrated detections with their frames."""
 
@@ -94,6 +95,8 @@ class TrackSummary:
     colour_count: int = 0
     embedding_sum: np.ndarray | None = None
     embedding_count: int = 0
+    appearance_sum: np.ndarray | None = None
+    appearance_count: int = 0
     pitch_x_sum: float = 0.0
     pitch_count: int = 0
     image_x_sum: float = 0.0
@@ -114,11 +117,14 @@ class TrackSummary:
         if colour is not None and np.isfinite(colour).all():
             self.colour_sum = np.asarray(colour, float) + (0 if self.colour_sum is None else self.colour_sum)
             self.colour_count += 1
-        if detection.embedding is not None:
-            unit = detection.embedding / (np.linalg.norm(detection.embedding) + 1e-9)
-            if np.isfinite(unit).all():
-                self.embedding_sum = unit + (0 if self.embedding_sum is None else self.embedding_sum)
-                self.embedding_count += 1
+        for name in ("embedding", "appearance"):
+            vector = getattr(detection, name)
+            if vector is not None:
+                unit = np.asarray(vector, float) / (np.linalg.norm(vector) + 1e-9)
+                if np.isfinite(unit).all():
+                    total = getattr(self, f"{name}_sum")
+                    setattr(self, f"{name}_sum", unit if total is None else unit + total)
+                    setattr(self, f"{name}_count", getattr(self, f"{name}_count") + 1)
         point = detection.pitch_point
         if point is not None and np.isfinite(point).all():
             self.pitch_x_sum += float(point[0])
@@ -141,6 +147,7 @@ class TrackSummary:
                            head=(self.head + later.head)[:END_POINTS],
                            colour_count=self.colour_count + later.colour_count,
                            embedding_count=self.embedding_count + later.embedding_count,
+                           appearance_count=self.appearance_count + later.appearance_count,
                            pitch_x_sum=self.pitch_x_sum + later.pitch_x_sum,
                            pitch_count=self.pitch_count + later.pitch_count,
                            image_x_sum=self.image_x_sum + later.image_x_sum)
@@ -148,7 +155,7 @@ class TrackSummary:
         for name in ("roles", "jerseys"):
             for key, value in (*getattr(self, name).items(), *getattr(later, name).items()):
                 getattr(out, name)[key] += value
-        for name in ("colour_sum", "embedding_sum"):
+        for name in ("colour_sum", "embedding_sum", "appearance_sum"):
             parts = [v for v in (getattr(self, name), getattr(later, name)) if v is not None]
             setattr(out, name, None if not parts else sum(parts[1:], parts[0]))
         return out
@@ -179,6 +186,11 @@ class TrackSummary:
     @property
     def embedding(self) -> np.ndarray | None:
         return None if not self.embedding_count else self.embedding_sum / self.embedding_count
+
+    @property
+    def appearance(self) -> np.ndarray | None:
+        """The mean unit re-identification embedding of the tracklet (``None`` without one)."""
+        return None if not self.appearance_count else self.appearance_sum / self.appearance_count
 
     def position(self, image_width: float | None) -> float | None:
         """Mean pitch ``x`` (metres), else the mean image ``x`` mapped to [-52.5, 52.5] (the broadcast camera looks

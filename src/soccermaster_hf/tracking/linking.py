@@ -16,7 +16,10 @@ training another model:
   to the image: bottom-centre distance in box heights, only over gaps of at most ``image_gap_frames``.
 * **who** — the torso colour (CIE Lab, the kit: a pair further apart than ``max_colour_distance`` is two teams) and
   the voted role (players only link to players, goalkeepers to goalkeepers, referees to referees; balls and
-  "other" are never linked); when both tracklets carry decoder embeddings, their cosine distance adds to the cost.
+  "other" are never linked); when both tracklets carry decoder embeddings, their cosine distance adds to the cost;
+  when both carry re-identification embeddings (:mod:`.reid`, the pixels of the boxes), a pair further apart than
+  ``max_appearance_distance`` (cosine distance of the tracklets' mean embeddings) is two athletes, and a closer pair's
+  cost falls by ``appearance_weight`` times the margin: a sure match may then link over a longer run.
   Jerseys are not used: the model reads too few numbers to trust a disagreement.
 
 First, a player tracklet is cut where the kit it follows changes (the "split" of GTA, Sun et al., *GTA: Global
@@ -74,6 +77,9 @@ class LinkingConfig:
     calibrated positions' error. image_gap_frames: longest gap linked on image positions when a tracklet has no pitch
     position. max_colour_distance: Lab distance between torso colours beyond which two tracklets are different kits.
     colour_weight / embedding_weight: weights of the colour and embedding terms. max_cost: the highest cost linked.
+    max_appearance_distance / appearance_weight: gate and weight of the re-identification term (tracklets with
+    :attr:`~.game_state.TrackSummary.appearance` only): cosine distance above the gate is never linked, below it the
+    cost falls by ``appearance_weight * (max_appearance_distance - distance)``.
     min_tracklet_seconds: an athlete tracklet with fewer detections than this many seconds of frames is dropped
     before linking (its detections leave the output; 0 keeps every tracklet), unless it touches the first or last
     frame analysed (an athlete cut by the clip's ends). These are the detector's flickers: a
@@ -92,6 +98,8 @@ class LinkingConfig:
     max_colour_distance: float = 80.0
     colour_weight: float = 0.5
     embedding_weight: float = 0.5
+    max_appearance_distance: float = 0.5
+    appearance_weight: float = 2.0
     max_cost: float = 2.0
     min_tracklet_seconds: float = 0.8
     kit_split_boxes: int = 6
@@ -103,7 +111,10 @@ class LinkingConfig:
             value = getattr(self, name)
             if not np.isfinite(value) or value <= 0:
                 raise ValueError(f"LinkingConfig.{name} must be a positive number, got {value!r}.")
-        for name in ("colour_weight", "embedding_weight"):
+        if not np.isfinite(self.max_appearance_distance) or not 0 < self.max_appearance_distance <= 2:
+            raise ValueError("LinkingConfig.max_appearance_distance must be in (0, 2] (a cosine distance), got "
+                             f"{self.max_appearance_distance!r}.")
+        for name in ("colour_weight", "embedding_weight", "appearance_weight"):
             value = getattr(self, name)
             if not np.isfinite(value) or value < 0:
                 raise ValueError(f"LinkingConfig.{name} must be >= 0, got {value!r}.")
@@ -241,6 +252,12 @@ def link_cost(earlier: TrackSummary, later: TrackSummary, fps: float, config: Li
     if config.embedding_weight and ea is not None and eb is not None:
         cosine = float(ea @ eb / (np.linalg.norm(ea) * np.linalg.norm(eb) + 1e-9))
         cost += config.embedding_weight * (1.0 - cosine)
+    fa, fb = earlier.appearance, later.appearance
+    if fa is not None and fb is not None:
+        distance = 1.0 - float(fa @ fb / (np.linalg.norm(fa) * np.linalg.norm(fb) + 1e-9))
+        if distance > config.max_appearance_distance:
+            return np.inf
+        cost -= config.appearance_weight * (config.max_appearance_distance - distance)
     return cost if np.isfinite(cost) else np.inf
 
 
