@@ -8,7 +8,7 @@ with the SoccerNet metric (completeness, accuracy@5, final@5 = their product). P
 a 20-minute video (2 fps, 64x36, a tiny untrained model: the streaming machinery alone) and prints their peak RSS.
 
     python benchmarks/analyze.py [--model DIR] [--frames 100] [--calibrate-every 1 5 10] [--precision fp32]
-                                 [--shot-window 4] [--memory]
+                                 [--shot-window 4] [--reid-model default none] [--memory]
 
 `--shot-window 1 4` compares per-keyframe cameras (1) with keyframes refined jointly with the previous ones of their
 shot (`geometry.temporal.refine_shot`, the default 4).
@@ -63,6 +63,8 @@ def main() -> None:
     parser.add_argument("--calibrate-every", type=int, nargs="+", default=[1, 5, 10])
     parser.add_argument("--precision", nargs="+", default=["fp32"], choices=["fp32", "bf16", "auto"])
     parser.add_argument("--shot-window", type=int, nargs="+", default=[4])
+    parser.add_argument("--reid-model", nargs="+", default=["default"],
+                        help="re-identification networks to compare ('default': the shipped one; 'none': off)")
     parser.add_argument("--repeat", type=int, default=1,
                         help="run every setting this many times, interleaved (frames/s vary between runs here)")
     parser.add_argument("--memory", action="store_true", help="also the 2- vs 20-minute memory check")
@@ -77,31 +79,33 @@ def main() -> None:
             clip = generate_dataset(tmp / "clip", SynthConfig(**config), progress=False)[0]
         except (ImportError, ValueError):
             clip = generate_dataset(tmp / "clip", SynthConfig(**config, tracking="procedural"), progress=False)[0]
-        settings = [(p, e, w) for p in args.precision for e in args.calibrate_every for w in args.shot_window]
+        settings = [(p, e, w, r) for p in args.precision for e in args.calibrate_every for w in args.shot_window
+                    for r in args.reid_model]
         runs: dict[tuple, list] = {setting: [] for setting in settings}
         for run in range(max(1, args.repeat)):  # interleaved: each setting once per round
-            for precision, every, window in settings:
-                out = tmp / f"out-{precision}-{every}-{window}-{run}"
+            for number, (precision, every, window, reid) in enumerate(settings):
+                out = tmp / f"out-{number}-{run}"
                 summary = run_child({"input": str(clip / "img1"), "model": args.model, "out": str(out),
-                                     "precision": precision, "calibrate_every": every, "shot_window": window})
-                runs[precision, every, window].append((precision, f"{every}/{window}", summary,
-                                                       camera_quality(clip, out)))
+                                     "precision": precision, "calibrate_every": every, "shot_window": window,
+                                     "reid_model": reid})
+                label = f"{every}/{window}" + ("" if len(args.reid_model) == 1 else f" {Path(reid).name}")
+                runs[precision, every, window, reid].append((precision, label, summary, camera_quality(clip, out)))
         rows = [row for setting in settings for row in runs[setting]]
         print(f"clip: {rows[0][2]['input']} (held-out SoccerSynth, seed 99); model: {rows[0][2]['model']}")
         stages = sorted({name for _, _, summary, _ in rows for name in summary["stage_seconds"]})
-        header = (f"{'precision':>9} {'every/window':>12} {'model fps':>9} {'end-to-end fps':>14} {'peak MB':>8} "
+        header = (f"{'precision':>9} {'setting':>16} {'model fps':>9} {'end-to-end fps':>14} {'peak MB':>8} "
                   f"{'calibrated':>10} {'complete':>8} {'acc@5':>6} {'final@5':>7}")
         print(header)
         for _precision, every, summary, quality in rows:
-            print(f"{summary['backbone_precision']:>9} {every:>12} {summary['model_frames_per_second']:9.1f} "
+            print(f"{summary['backbone_precision']:>9} {every:>16} {summary['model_frames_per_second']:9.1f} "
                   f"{summary['frames'] / summary['wall_seconds']:14.1f} {summary['peak_rss_mb']:8.0f} "
                   f"{summary['frames_calibrated']:>5}/{summary['frames']:<4} {quality['completeness']:8.2f} "
                   f"{quality['acc@5']:6.2f} {quality['final@5']:7.2f}")
         print("milliseconds per frame by stage:")
-        print(f"{'precision':>9} {'every/window':>12} " + " ".join(f"{name:>11}" for name in stages))
+        print(f"{'precision':>9} {'setting':>16} " + " ".join(f"{name:>11}" for name in stages))
         for _precision, every, summary, _ in rows:
             per_frame = {k: 1000 * v / summary["frames"] for k, v in summary["stage_seconds"].items()}
-            print(f"{summary['backbone_precision']:>9} {every:>12} "
+            print(f"{summary['backbone_precision']:>9} {every:>16} "
                   + " ".join(f"{per_frame.get(name, 0.0):11.1f}" for name in stages))
         print("end-to-end fps: frames / wall time of analyze() (model loading and the output files included)")
         if args.memory:

@@ -66,7 +66,8 @@ def main() -> None:
         reid = ReIdEmbedder(load_reid_model(args.reid_model))
     linking = {"linking": LinkingConfig()} if args.link else {}
     if args.link and reid is not None:
-        linking["no re-id"] = LinkingConfig(appearance_weight=0.0, max_appearance_distance=2.0)
+        linking["no re-id"] = LinkingConfig(appearance_weight=0.0, max_appearance_distance=2.0,
+                                            appearance_split_boxes=0)
     for item in args.linking:
         label, _, text = item.partition("=")
         try:

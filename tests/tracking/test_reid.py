@@ -210,3 +210,45 @@ def test_summary_averages_unit_appearances_and_merges_them():
     summary = TrackSummary()
     summary.add(TrackedDetection(track_id=1, box=np.zeros(4), score=1.0, appearance=np.array([np.nan, 1.0])), 0)
     assert summary.appearance is None  # a non-finite embedding is not counted
+
+
+def _stream(track_id: int, vectors: list, role: str = "player", first_frame: int = 0):
+    return [(first_frame + k, TrackedDetection(track_id=track_id, box=np.array([0.0, 0.0, 10.0, 30.0]), score=0.9,
+                                               role=role, appearance=None if v is None else np.asarray(v, float)))
+            for k, v in enumerate(vectors)]
+
+
+def test_appearance_cuts_where_a_teammate_takes_the_track():
+    from soccermaster_hf.tracking.linking import appearance_cuts, tracklet_cuts
+
+    a, b = [1.0, 0.0, 0.0], [0.0, 1.0, 0.0]
+    handed_over = _stream(7, [a] * 10 + [b] * 10)
+    assert appearance_cuts(handed_over) == {7: [10]}  # at the first box of the teammate, not before
+    # one odd box (a neighbour's pixels in the box) or boxes without an embedding: no cut
+    assert appearance_cuts(_stream(7, [a] * 10 + [b] + [a] * 10 + [None] * 5)) == {}
+    # a ball is never cut; 0 boxes turns the cut off; two switches give two cuts
+    assert appearance_cuts(_stream(7, [a] * 10 + [b] * 10, role="ball")) == {}
+    assert appearance_cuts(handed_over, LinkingConfig(appearance_split_boxes=0)) == {}
+    assert appearance_cuts(_stream(7, [a] * 8 + [b] * 8 + [a] * 8)) == {7: [8, 16]}
+    # a first part shorter than half the window is not cut off: the part so far already holds the new athlete
+    assert appearance_cuts(_stream(7, [a] * 2 + [b] * 10)) == {}
+    # the cuts of the kit and of the appearance, together, each frame once
+    two = handed_over + _stream(9, [b] * 6 + [a] * 6, first_frame=100)
+    assert tracklet_cuts(iter(two), None) == {7: [10], 9: [106]}
+    for bad in ({"appearance_split_boxes": -1}, {"appearance_split_boxes": 1.5}, {"appearance_split_distance": 0.0},
+                {"appearance_split_distance": 3.0}):
+        with pytest.raises(ValueError, match="appearance_split"):
+            LinkingConfig(**bad)
+
+
+def test_embeddings_of_another_width_are_left_out_not_a_crash():
+    """A damaged row can decode to an embedding of another length: it is not summed, compared or cut on."""
+    from soccermaster_hf.tracking.linking import appearance_cuts
+
+    summary = _tracklet(0, 2, 0.0, np.array([1.0, 0.0, 0.0]))
+    summary.add(TrackedDetection(track_id=1, box=np.zeros(4), score=1.0, appearance=np.array([1.0, 0.0])), 3)
+    assert summary.appearance_count == 3
+    short = _tracklet(40, 42, 1.0, np.array([1.0, 0.0]))
+    assert np.isfinite(link_cost(summary, short, 25.0))
+    stream = _stream(7, [[1.0, 0.0, 0.0]] * 6 + [[0.0, 1.0]] * 6 + [[1.0, 0.0, 0.0]] * 4)
+    assert appearance_cuts(stream) == {}

@@ -219,7 +219,12 @@ class SegmentState:
         self.tick("shots", clock)
         clock = time.perf_counter()
         embeddings = result.embeddings.numpy()
+        reid_before = run.reid.seconds if run.reid is not None else 0.0
         found = athletes_of(detection, embeddings, frame, reid=run.reid)
+        if run.reid is not None:  # its own stage in the profile (its time is not tracking's)
+            spent = run.reid.seconds - reid_before
+            self.stages["re-identification"] = self.stages.get("re-identification", 0.0) + spent
+            clock += spent
         hidden = run.model.config.detection_config.hidden_size
         local = self.tracker.update(frame_index, boxes, embeddings if len(found) else np.zeros((0, hidden)),
                                     np.array([d.score for d in found]))

@@ -121,8 +121,8 @@ class TrackSummary:
             vector = getattr(detection, name)
             if vector is not None:
                 unit = np.asarray(vector, float) / (np.linalg.norm(vector) + 1e-9)
-                if np.isfinite(unit).all():
-                    total = getattr(self, f"{name}_sum")
+                total = getattr(self, f"{name}_sum")
+                if np.isfinite(unit).all() and (total is None or total.shape == unit.shape):  # else: not comparable
                     setattr(self, f"{name}_sum", unit if total is None else unit + total)
                     setattr(self, f"{name}_count", getattr(self, f"{name}_count") + 1)
         point = detection.pitch_point

@@ -27,7 +27,10 @@ Tracklet Association for Multi-Object Tracking in Sports*, 2024): each box's tor
 two teams' kit colours (:func:`~.game_state.kit_colours`), and where at least ``kit_split_fraction`` of the next
 ``kit_split_boxes`` boxes wear the other kit the tracklet continues under a new id (:func:`kit_cuts`). The frame-to-
 frame tracker hands a track from one athlete to a crossing opponent; the cut gives each part to its own athlete and
-team. Then, an athlete tracklet shorter than ``min_tracklet_seconds`` (0.8 s) that does not touch the clip's first
+team. An athlete tracklet with re-identification embeddings is also cut where they change
+(:func:`appearance_cuts`: the mean of the next ``appearance_split_boxes`` boxes further than
+``appearance_split_distance`` from the mean of the part so far): a track handed to a teammate, whose kit is the same.
+Then, an athlete tracklet shorter than ``min_tracklet_seconds`` (0.8 s) that does not touch the clip's first
 or last frame is dropped: the detector's flickers, which otherwise add ids to the athletes they touch and take the
 links of their long neighbours (chosen on the validation clip below; docs/tracking.md has the numbers).
 
@@ -40,8 +43,8 @@ when its cost is at most ``max_cost``. Chains of linked tracklets take the id of
 * :func:`link_summaries` — the teams of the clustering as a gate, the mapping, and the summaries merged per athlete
   (what ``soccermaster analyze`` does before its tracklet vote).
 * :func:`link_frames` — the same on tracked frames in memory (kit cuts first), relabelled in place.
-* :func:`kit_cuts` / :func:`split_at_kit_changes` — where the kit of each tracklet changes, and the summaries of the
-  parts, from a stream of detections read twice (``soccermaster analyze`` reads them from its rows on disk).
+* :func:`kit_cuts` / :func:`appearance_cuts` / :func:`tracklet_cuts` / :func:`split_at_kit_changes` — where the kit
+  or the appearance of each tracklet changes, and the summaries of the parts, from a stream of detections read twice (``soccermaster analyze`` reads them from its rows on disk).
 
 The defaults were chosen on a 30-s validation clip (SoccerSynth seed 42, match time 3000-3600 s, never a held-out
 clip); ``benchmarks/tracking.py`` measures them on held-out clips (docs/tracking.md).
@@ -62,8 +65,8 @@ from scipy.sparse.csgraph import connected_components
 from .game_state import TrackSummary, kit_colours, summarise, summarise_detections, team_assignment
 from .types import TrackedDetection, TrackedFrame
 
-__all__ = ["LinkingConfig", "Segments", "kit_cuts", "link_cost", "link_frames", "link_summaries", "link_tracklets",
-           "merge_summaries", "split_at_kit_changes"]
+__all__ = ["LinkingConfig", "Segments", "appearance_cuts", "kit_cuts", "link_cost", "link_frames", "link_summaries",
+           "link_tracklets", "merge_summaries", "split_at_kit_changes", "tracklet_cuts"]
 
 _LINKED_ROLES = ("player", "goalkeeper", "referee")
 
@@ -88,6 +91,9 @@ class LinkingConfig:
     never dropped. kit_split_boxes / kit_split_fraction: a player tracklet is cut before a box when at least this
     fraction of the boxes with a torso colour among it and the next ``kit_split_boxes - 1`` wear the other team's
     kit, and at least half of them have a colour (0 boxes: never cut; chosen on the validation clip).
+    appearance_split_boxes / appearance_split_distance: an athlete tracklet with re-identification embeddings is cut
+    before a box when the mean embedding of it and the next ``appearance_split_boxes - 1`` boxes is further than
+    this cosine distance from the mean of the part so far (at least as many boxes); 0 boxes: never cut.
     """
 
     max_gap_seconds: float = 20.0
@@ -104,6 +110,8 @@ class LinkingConfig:
     min_tracklet_seconds: float = 0.8
     kit_split_boxes: int = 6
     kit_split_fraction: float = 0.7
+    appearance_split_boxes: int = 4
+    appearance_split_distance: float = 0.5
 
     def __post_init__(self):
         for name in ("max_gap_seconds", "max_speed", "typical_speed", "position_noise", "max_colour_distance",
@@ -125,6 +133,13 @@ class LinkingConfig:
             raise ValueError(f"LinkingConfig.kit_split_boxes must be an integer >= 0, got {self.kit_split_boxes!r}.")
         if not np.isfinite(self.kit_split_fraction) or not 0.5 < self.kit_split_fraction <= 1:
             raise ValueError(f"LinkingConfig.kit_split_fraction must be in (0.5, 1], got {self.kit_split_fraction!r}.")
+        if isinstance(self.appearance_split_boxes, bool) or \
+                not isinstance(self.appearance_split_boxes, (int, np.integer)) or self.appearance_split_boxes < 0:
+            raise ValueError("LinkingConfig.appearance_split_boxes must be an integer >= 0, got "
+                             f"{self.appearance_split_boxes!r}.")
+        if not np.isfinite(self.appearance_split_distance) or not 0 < self.appearance_split_distance <= 2:
+            raise ValueError("LinkingConfig.appearance_split_distance must be in (0, 2] (a cosine distance), got "
+                             f"{self.appearance_split_distance!r}.")
         if self.image_gap_frames < 0:
             raise ValueError(f"LinkingConfig.image_gap_frames must be >= 0, got {self.image_gap_frames!r}.")
 
@@ -180,6 +195,83 @@ def kit_cuts(detections: Iterable[tuple[int, TrackedDetection]], colours: np.nda
     return cuts
 
 
+class _AppearanceState:
+    """One track's state in :func:`appearance_cuts`: the sum and count of the unit embeddings of its current part,
+    and the window of the last boxes' ``(frame, unit embedding)``."""
+
+    def __init__(self, boxes: int):
+        self.total: np.ndarray | None = None
+        self.count = 0
+        self.window: deque = deque(maxlen=boxes)
+
+
+def _appearance_step(states: dict, cuts: dict, frame_index: int, detection: TrackedDetection,
+                     config: LinkingConfig) -> None:
+    boxes = config.appearance_split_boxes
+    vector = detection.appearance
+    if boxes == 0 or detection.track_id <= 0 or vector is None or detection.role not in _LINKED_ROLES:
+        return
+    unit = np.asarray(vector, float) / (np.linalg.norm(vector) + 1e-9)
+    state = states.setdefault(detection.track_id, _AppearanceState(boxes))
+    if not np.isfinite(unit).all() or (state.window and state.window[-1][1].shape != unit.shape):
+        return
+    state.window.append((int(frame_index), unit))
+    if len(state.window) < boxes:
+        return
+    if state.count >= boxes:  # the first box of the window is decided once the boxes after it are known
+        reference = state.total / (np.linalg.norm(state.total) + 1e-9)
+        ahead = np.sum([u for _, u in state.window], axis=0)
+        if 1.0 - float(ahead @ reference) / (np.linalg.norm(ahead) + 1e-9) > config.appearance_split_distance:
+            # the new part starts at the window's first box that is itself that far from the part so far
+            far = [k for k, (_, u) in enumerate(state.window) if 1.0 - float(u @ reference) >
+                   config.appearance_split_distance]
+            start = far[0] if far else 0
+            cuts.setdefault(detection.track_id, []).append(state.window[start][0])
+            for _ in range(start):  # boxes of the old part: done with
+                state.window.popleft()
+            state.total, state.count = None, 0
+            if len(state.window) < boxes:
+                return
+    _, first = state.window[0]
+    state.total = first if state.total is None else state.total + first
+    state.count += 1
+
+
+def appearance_cuts(detections: Iterable[tuple[int, TrackedDetection]], config: LinkingConfig | None = None
+                    ) -> dict[int, list[int]]:
+    """``{track id: [frame, ...]}``: the frames (ascending) where an athlete tracklet's re-identification embedding
+    changes and a new part starts (``appearance_split_boxes`` / ``appearance_split_distance`` of
+    :class:`LinkingConfig`): the frame-to-frame tracker handed the track to a teammate, whose kit is the same. One
+    pass, a window of ``appearance_split_boxes`` per track."""
+    config = config or LinkingConfig()
+    states: dict[int, _AppearanceState] = {}
+    cuts: dict[int, list[int]] = {}
+    for frame_index, detection in detections:
+        _appearance_step(states, cuts, frame_index, detection, config)
+    return cuts
+
+
+def tracklet_cuts(detections: Iterable[tuple[int, TrackedDetection]], colours: np.ndarray | None,
+                  config: LinkingConfig | None = None) -> dict[int, list[int]]:
+    """The cuts of :func:`kit_cuts` and :func:`appearance_cuts` together (ascending, each frame once), in one pass
+    over `detections`."""
+    config = config or LinkingConfig()
+    states: dict[int, _AppearanceState] = {}
+    appearance: dict[int, list[int]] = {}
+
+    def observed():
+        for frame_index, detection in detections:
+            _appearance_step(states, appearance, frame_index, detection, config)
+            yield frame_index, detection
+
+    kit = kit_cuts(observed(), colours, config)
+    if colours is None or config.kit_split_boxes == 0:  # kit_cuts returned without reading the stream
+        for _ in observed():
+            pass
+    return {track: sorted(set(kit.get(track, [])) | set(appearance.get(track, [])))
+            for track in sorted(set(kit) | set(appearance))}
+
+
 class Segments:
     """``segments(track id, frame) -> id`` of the part of the track that holds that frame, given the cuts of
     :func:`kit_cuts`: the first part keeps the track's id, later parts get new ids from `first_id` up (in the order
@@ -207,12 +299,13 @@ class Segments:
 def split_at_kit_changes(detections: Callable[[], Iterable[tuple[int, TrackedDetection]]],
                          summaries: dict[int, TrackSummary], config: LinkingConfig | None = None
                          ) -> tuple[Segments, dict[int, TrackSummary]]:
-    """``(segments, summaries)``: the cuts of :func:`kit_cuts` (kits from :func:`~.game_state.kit_colours` of
-    `summaries` with their voted roles) and the summaries per part. `detections()` yields ``(frame index,
+    """``(segments, summaries)``: the cuts of :func:`tracklet_cuts` (where the kit changes, kits from
+    :func:`~.game_state.kit_colours` of `summaries` with their voted roles, and where the re-identification
+    embedding changes) and the summaries per part. `detections()` yields ``(frame index,
     detection)`` in time order and is called again to summarise the parts when there is a cut; `summaries` is
     returned as is when there is none."""
     colours = kit_colours(summaries, role_of=lambda _, summary: summary.role)
-    segments = Segments(kit_cuts(detections(), colours, config), max(summaries, default=0) + 1)
+    segments = Segments(tracklet_cuts(detections(), colours, config), max(summaries, default=0) + 1)
     if not len(segments):
         return segments, summaries
     return segments, summarise_detections(detections(), key=segments)
@@ -253,7 +346,7 @@ def link_cost(earlier: TrackSummary, later: TrackSummary, fps: float, config: Li
         cosine = float(ea @ eb / (np.linalg.norm(ea) * np.linalg.norm(eb) + 1e-9))
         cost += config.embedding_weight * (1.0 - cosine)
     fa, fb = earlier.appearance, later.appearance
-    if fa is not None and fb is not None:
+    if fa is not None and fb is not None and fa.shape == fb.shape:
         distance = 1.0 - float(fa @ fb / (np.linalg.norm(fa) * np.linalg.norm(fb) + 1e-9))
         if distance > config.max_appearance_distance:
             return np.inf
