@@ -40,7 +40,8 @@ class SoccerMasterReIdProcessor:
         centre_x, centre_y = (boxes[:, 0] + boxes[:, 2]) / 2, (boxes[:, 1] + boxes[:, 3]) / 2
         height = (boxes[:, 3] - boxes[:, 1]).clamp(min=1.0) * self.crop_context
         width = height * self.crop_width / self.crop_height
-        return torch.stack([centre_x - width / 2, centre_y - height / 2, centre_x + width / 2, centre_y + height / 2], 1)
+        return torch.stack([centre_x - width / 2, centre_y - height / 2,
+                            centre_x + width / 2, centre_y + height / 2], 1)
 
     def crops(self, frame: np.ndarray, boxes: np.ndarray | torch.Tensor) -> torch.Tensor:
         """Crops `(N, 3, crop_height, crop_width)` in 0-1 of a frame `(height, width, 3)` uint8 RGB, one per box

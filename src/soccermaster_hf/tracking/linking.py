@@ -44,7 +44,8 @@ when its cost is at most ``max_cost``. Chains of linked tracklets take the id of
   (what ``soccermaster analyze`` does before its tracklet vote).
 * :func:`link_frames` — the same on tracked frames in memory (kit cuts first), relabelled in place.
 * :func:`kit_cuts` / :func:`appearance_cuts` / :func:`tracklet_cuts` / :func:`split_at_kit_changes` — where the kit
-  or the appearance of each tracklet changes, and the summaries of the parts, from a stream of detections read twice (``soccermaster analyze`` reads them from its rows on disk).
+  or the appearance of each tracklet changes, and the summaries of the parts, from a stream of detections read twice
+  (``soccermaster analyze`` reads them from its rows on disk).
 
 The defaults were chosen on a 30-s validation clip (SoccerSynth seed 42, match time 3000-3600 s, never a held-out
 clip); ``benchmarks/tracking.py`` measures them on held-out clips (docs/tracking.md).
@@ -274,7 +275,7 @@ def tracklet_cuts(detections: Iterable[tuple[int, TrackedDetection]], colours: n
 
 class Segments:
     """``segments(track id, frame) -> id`` of the part of the track that holds that frame, given the cuts of
-    :func:`kit_cuts`: the first part keeps the track's id, later parts get new ids from `first_id` up (in the order
+    :func:`tracklet_cuts`: the first part keeps the track's id, later parts get new ids from `first_id` up (in the order
     of track id, then frame)."""
 
     def __init__(self, cuts: dict[int, list[int]], first_id: int):

@@ -21,7 +21,8 @@ class TrackedDetection:
     box: ``(x0, y0, x1, y1)`` pixels. role / team / jersey: names in the model's vocabulary (``None`` when absent);
     ``*_score`` their confidences. embedding: the decoder state of the detection; colour: appearance statistics of
     the torso (see :func:`~soccermaster_hf.tracking.game_state.torso_colour`). appearance: the re-identification
-    embedding of the box's pixels (:class:`~soccermaster_hf.tracking.reid.ReIdEmbedder`), ``None`` without one. bbox_pitch: the six pitch coordinates
+    embedding of the box's pixels (:class:`~soccermaster_hf.tracking.reid.ReIdEmbedder`), ``None`` without one.
+    bbox_pitch: the six pitch coordinates
     (metres) of the bottom edge of the box, ``None`` without a camera or when a point is not on the ground plane.
     """
 

@@ -101,8 +101,10 @@ def reid_overrides(text: str) -> dict:
     except ValueError as error:
         raise ValueError(f"reid_config: not JSON ({error}).") from None
     if not isinstance(overrides, dict):
-        raise ValueError("reid_config: a JSON object of SoccerMasterReIdConfig fields, e.g. '{\"embedding_size\": 64}'.")
-    own = {f.name for f in dataclasses.fields(SoccerMasterReIdConfig)} - {f.name for f in dataclasses.fields(PreTrainedConfig)}
+        raise ValueError("reid_config: a JSON object of SoccerMasterReIdConfig fields, e.g. "
+                         "'{\"embedding_size\": 64}'.")
+    own = {f.name for f in dataclasses.fields(SoccerMasterReIdConfig)}
+    own -= {f.name for f in dataclasses.fields(PreTrainedConfig)}
     unknown = sorted(set(overrides) - own)
     if unknown:
         raise ValueError(f"reid_config: unknown field(s) {', '.join(map(repr, unknown))}; the fields are "
