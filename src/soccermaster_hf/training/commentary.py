@@ -456,20 +456,26 @@ def train_commentary(args: CommentaryTrainingArguments) -> Path:
     from transformers import get_cosine_schedule_with_warmup
 
     output_dir = Path(args.output_dir)
+    fresh = not output_dir.exists()
     prepare_output_dir(output_dir, "train-commentary", overwrite=args.overwrite,
                        sources=[*args.train_data, *args.eval_data, args.text_model, args.vision_model,
                                 args.features_root])
     accelerator = Accelerator(mixed_precision=args.mixed_precision)
     torch.manual_seed(args.seed)
     checkpoints = _checkpoints(output_dir)
-    if checkpoints:
-        model, processor = load_commentary_model(checkpoints[-1], base_model=args.text_model,
-                                                 vision_model=args.vision_model, is_trainable=True)
-        meta = json.loads((checkpoints[-1] / META_FILE).read_text())
-    else:
-        model, processor, meta = build_commentary_model(args)
-        if args.lora:
-            _apply_lora(model, args)
+    try:
+        if checkpoints:
+            model, processor = load_commentary_model(checkpoints[-1], base_model=args.text_model,
+                                                     vision_model=args.vision_model, is_trainable=True)
+            meta = json.loads((checkpoints[-1] / META_FILE).read_text())
+        else:
+            model, processor, meta = build_commentary_model(args)
+            if args.lora:
+                _apply_lora(model, args)
+    except BaseException:
+        if fresh:  # a model that does not load leaves no output folder behind (only the marker was written)
+            remove_output(output_dir)
+        raise
     _prepare_trainable(model, args)
     model.to(accelerator.device)
     clips = load_caption_clips(args.train_data, args)

@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ..utils.io import atomic_file, atomic_write_json, prepare_output_dir, save_pretrained_atomic
+from ..utils.io import atomic_file, atomic_write_json, prepare_output_dir, remove_output, save_pretrained_atomic
 from .pretrain import (
     _arg,
     _checkpoints,
@@ -214,13 +214,19 @@ def train_reid(args: ReIdTrainingArguments) -> Path:
 
     output_dir = Path(args.output_dir)
     folders = clip_folders(args.train_data)
+    fresh = not output_dir.exists()
     prepare_output_dir(output_dir, "train-reid", overwrite=args.overwrite, sources=[*args.train_data, args.init_from])
     checkpoints = _checkpoints(output_dir)
     torch.manual_seed(args.seed)  # a new network's initialisation
-    if checkpoints:
-        model = SoccerMasterForReIdentification.from_pretrained(checkpoints[-1])
-    else:
-        model = load_reid_model(args.init_from, json.loads(args.reid_config) if args.reid_config else None)
+    try:
+        if checkpoints:
+            model = SoccerMasterForReIdentification.from_pretrained(checkpoints[-1])
+        else:
+            model = load_reid_model(args.init_from, json.loads(args.reid_config) if args.reid_config else None)
+    except BaseException:
+        if fresh:  # a model that does not load leaves no output folder behind (only the marker was written)
+            remove_output(output_dir)
+        raise
     processor = SoccerMasterReIdProcessor.from_model_config(model.config)
     crop_dir = output_dir / CROPS_DIR
     crop_dir.mkdir(exist_ok=True)
