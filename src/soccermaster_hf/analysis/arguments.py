@@ -58,9 +58,9 @@ class AnalyzeArguments:
                                 "other team's kit (a track handed to a crossing opponent) before linking (0: never).",
                                 minimum=0)
     reid_model: str | None = _arg("default", "With linking: the re-identification network whose embeddings of each "
-                                             "athlete's pixels join the linking cost ('default': the one shipped with "
-                                             "the package, trained on SoccerSynth; a `soccermaster train-reid` "
-                                             "folder; 'none': off).")
+                                             "athlete's pixels cut tracklets where they change and join the linking "
+                                             "cost ('default': the one shipped with the package, trained on "
+                                             "SoccerSynth; a `soccermaster train-reid` folder; 'none': off).")
     prompts: list[str] | None = _arg(None, "Zero-shot event prompts scored on every spotting window by the model's "
                                            "video-text alignment (events.json 'zero_shot'); needs a model with a text "
                                            "tower and its tokenizer (`soccermaster train --text-encoder`), which "

@@ -137,8 +137,8 @@ def analyze(
     frame are dropped first (:class:`~soccermaster_hf.tracking.linking.LinkingConfig`; 0 keeps them).
     `kit_split_boxes`: with linking, a player tracklet is cut first where most of its next this many boxes wear the
     other team's kit (:func:`~soccermaster_hf.tracking.linking.kit_cuts`; 0: never).
-    `reid_model`: with linking, the re-identification network whose embeddings of each athlete's pixels join the
-    linking cost (:mod:`~soccermaster_hf.tracking.reid`): ``"default"`` (the one shipped with the package), a
+    `reid_model`: with linking, the re-identification network whose embeddings of each athlete's pixels cut
+    tracklets where they change and join the linking cost (:mod:`~soccermaster_hf.tracking.reid`): ``"default"`` (the one shipped with the package), a
     `SoccerMasterForReIdentification` folder or Hub id, or ``None`` / ``"none"`` (off).
     `prompts`: zero-shot texts scored on every spotting window by the model's video-text alignment (a model with a
     text tower and its tokenizer, as `soccermaster train --text-encoder` saves it; such a model scores the event
