@@ -265,10 +265,10 @@ def tracklet_cuts(detections: Iterable[tuple[int, TrackedDetection]], colours: n
             _appearance_step(states, appearance, frame_index, detection, config)
             yield frame_index, detection
 
-    kit = kit_cuts(observed(), colours, config)
-    if colours is None or config.kit_split_boxes == 0:  # kit_cuts returned without reading the stream
-        for _ in observed():
-            pass
+    stream = observed()
+    kit = kit_cuts(stream, colours, config)
+    for _ in stream:  # what kit_cuts did not read (without kits it reads nothing)
+        pass
     return {track: sorted(set(kit.get(track, [])) | set(appearance.get(track, [])))
             for track in sorted(set(kit) | set(appearance))}
 

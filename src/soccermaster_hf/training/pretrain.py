@@ -78,6 +78,38 @@ def validate_fields(arguments) -> None:
                              f"got {value!r}.")
 
 
+def config_overrides(text: str, config_class, name: str, what: str, example: str) -> dict:
+    """The JSON object of a `--<name>` option holding fields of `config_class`, checked before any model is loaded:
+    text that is not a JSON object, unknown fields (a config would keep them silently) and values the config refuses
+    are one-line ``ValueError`` s starting with `name` (`what` / `example`: how the message names the fields and shows
+    an object)."""
+    import dataclasses
+
+    from huggingface_hub.errors import StrictDataclassError
+    from transformers import PreTrainedConfig
+
+    from ..utils.errors import one_line
+
+    try:
+        overrides = json.loads(text)
+    except ValueError as error:
+        raise ValueError(f"{name}: not JSON ({error}).") from None
+    if not isinstance(overrides, dict):
+        raise ValueError(f"{name}: a JSON object of {what} fields, e.g. '{example}'.")
+    own = {spec.name for spec in dataclasses.fields(config_class)}
+    own -= {spec.name for spec in dataclasses.fields(PreTrainedConfig)}
+    unknown = sorted(set(overrides) - own)
+    if unknown:
+        raise ValueError(f"{name}: unknown field(s) {', '.join(map(repr, unknown))}; the fields are "
+                         f"{', '.join(sorted(own))}.")
+    try:
+        config_class(**overrides)
+    except (StrictDataclassError, TypeError, ValueError) as error:
+        # a validator's own error, not the dataclass's wrapper around it
+        raise ValueError(f"{name}: {one_line(error.__cause__ or error, limit=300)}") from None
+    return overrides
+
+
 @dataclass
 class TrainingArguments:
     """Settings of :func:`train` (the `soccermaster train` flags are generated from these fields)."""
@@ -574,4 +606,4 @@ def publish(folder: Path, repo_id: str, local_dir: str | None = None, token: str
     return push_hub_folder(folder, repo_id, token=token, commit_message="soccermaster_hf pre-training")
 
 
-__all__ = ["PRESETS", "attach_text_encoder", "caption_embeddings", "read_metric_rows", "resume_training_state", "validate_fields", "DataPosition", "Samples", "TrainingArguments", "is_built_dataset", "open_samples", "train"]
+__all__ = ["PRESETS", "attach_text_encoder", "caption_embeddings", "config_overrides", "read_metric_rows", "resume_training_state", "validate_fields", "DataPosition", "Samples", "TrainingArguments", "is_built_dataset", "open_samples", "train"]

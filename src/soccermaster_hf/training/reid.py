@@ -33,6 +33,7 @@ from .pretrain import (
     _arg,
     _checkpoints,
     _save_checkpoint,
+    config_overrides,
     read_metric_rows,
     resume_training_state,
     validate_fields,
@@ -83,37 +84,10 @@ class ReIdTrainingArguments:
         if self.reid_config is not None:
             if self.init_from is not None:
                 raise ValueError("reid_config: only for a new network, not with init_from.")
-            reid_overrides(self.reid_config)
+            from ..modeling import SoccerMasterReIdConfig
 
-
-def reid_overrides(text: str) -> dict:
-    """The JSON object of `--reid-config`, checked against :class:`SoccerMasterReIdConfig` (one-line errors)."""
-    import dataclasses
-
-    from huggingface_hub.errors import StrictDataclassError
-    from transformers import PreTrainedConfig
-
-    from ..modeling import SoccerMasterReIdConfig
-    from ..utils.errors import one_line
-
-    try:
-        overrides = json.loads(text)
-    except ValueError as error:
-        raise ValueError(f"reid_config: not JSON ({error}).") from None
-    if not isinstance(overrides, dict):
-        raise ValueError("reid_config: a JSON object of SoccerMasterReIdConfig fields, e.g. "
-                         "'{\"embedding_size\": 64}'.")
-    own = {f.name for f in dataclasses.fields(SoccerMasterReIdConfig)}
-    own -= {f.name for f in dataclasses.fields(PreTrainedConfig)}
-    unknown = sorted(set(overrides) - own)
-    if unknown:
-        raise ValueError(f"reid_config: unknown field(s) {', '.join(map(repr, unknown))}; the fields are "
-                         f"{', '.join(sorted(own))}.")
-    try:
-        SoccerMasterReIdConfig(**overrides)
-    except (StrictDataclassError, TypeError, ValueError) as error:
-        raise ValueError(f"reid_config: {one_line(error.__cause__ or error, limit=300)}") from None
-    return overrides
+            config_overrides(self.reid_config, SoccerMasterReIdConfig, "reid_config", "SoccerMasterReIdConfig",
+                             '{"embedding_size": 64}')
 
 
 def jittered_boxes(boxes: np.ndarray, jitter: float, rng: np.random.Generator) -> np.ndarray:
@@ -301,5 +275,5 @@ def train_reid(args: ReIdTrainingArguments) -> Path:
     return final
 
 
-__all__ = ["ReIdTrainingArguments", "clip_crops", "jittered_boxes", "load_reid_model", "reid_overrides", "train_reid",
+__all__ = ["ReIdTrainingArguments", "clip_crops", "jittered_boxes", "load_reid_model", "train_reid",
            "training_batch"]

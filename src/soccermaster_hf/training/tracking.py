@@ -43,6 +43,7 @@ from .pretrain import (
     _arg,
     _checkpoints,
     _save_checkpoint,
+    config_overrides,
     read_metric_rows,
     resume_training_state,
     validate_fields,
@@ -85,37 +86,10 @@ class TrackingTrainingArguments:
         if not self.train_data:
             raise ValueError("train_data: give at least one clip folder.")
         if self.tracking_config is not None:
-            try:
-                overrides = json.loads(self.tracking_config)
-            except ValueError as error:
-                raise ValueError(f"tracking_config: not JSON ({error}).") from None
-            if not isinstance(overrides, dict):
-                raise ValueError("tracking_config: a JSON object of tracking_config fields, e.g. '{\"num_layers\": 3}'.")
-            _check_tracking_overrides(overrides)
+            from ..modeling import SoccerMasterTrackingConfig
 
-
-def _check_tracking_overrides(overrides: dict) -> None:
-    """Unknown fields and values the config refuses are one-line errors here, before any model is loaded (a config
-    would keep an unknown key silently)."""
-    import dataclasses
-
-    from huggingface_hub.errors import StrictDataclassError
-    from transformers import PreTrainedConfig
-
-    from ..modeling import SoccerMasterTrackingConfig
-    from ..utils.errors import one_line
-
-    own = {field.name for field in dataclasses.fields(SoccerMasterTrackingConfig)}
-    own -= {field.name for field in dataclasses.fields(PreTrainedConfig)}
-    unknown = sorted(set(overrides) - own)
-    if unknown:
-        raise ValueError(f"tracking_config: unknown field(s) {', '.join(map(repr, unknown))}; the fields are "
-                         f"{', '.join(sorted(own))}.")
-    try:
-        SoccerMasterTrackingConfig(**overrides)
-    except (StrictDataclassError, TypeError, ValueError) as error:
-        # a validator's own error, not the dataclass's wrapper around it
-        raise ValueError(f"tracking_config: {one_line(error.__cause__ or error, limit=300)}") from None
+            config_overrides(self.tracking_config, SoccerMasterTrackingConfig, "tracking_config", "tracking_config",
+                             '{"num_layers": 3}')
 
 
 def _is_clip(folder: Path) -> bool:
